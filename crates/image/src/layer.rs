@@ -1,0 +1,277 @@
+//! Reading one layer: sniffing its compression, verifying its digests, refusing hostile
+//! members and bombs, applying it to the [`FileTree`] and streaming the contents that a
+//! [`LayerVisitor`] asks for. Nothing is ever written to disk.
+
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use sha2::{Digest, Sha256};
+
+use crate::path::{file_name, normalize_member, parent};
+use crate::tree::{FileEntry, FileKind, FileTree};
+use crate::{Error, Limits};
+
+/// Receives the contents of the files it asks for while layers are read.
+///
+/// Every copy of a path is offered, in layer order, including copies that a later layer
+/// shadows or deletes: a visitor that wants only the final view checks
+/// [`FileTree::is_visible`] once all layers are read, with the entry's `layer` and
+/// `ordinal`.
+pub trait LayerVisitor {
+    /// Whether the visitor wants the content of this regular file.
+    fn wants(&mut self, path: &str, entry: &FileEntry) -> bool;
+    /// Called with the content of a file `wants` accepted. The reader yields exactly
+    /// `entry.size` bytes unless the layer is truncated, which is an error.
+    fn visit(&mut self, path: &str, entry: &FileEntry, content: &mut dyn Read) -> io::Result<()>;
+}
+
+/// A visitor that wants nothing: builds the tree alone.
+#[derive(Debug, Default)]
+pub struct NoContent;
+
+impl LayerVisitor for NoContent {
+    fn wants(&mut self, _: &str, _: &FileEntry) -> bool {
+        false
+    }
+    fn visit(&mut self, _: &str, _: &FileEntry, _: &mut dyn Read) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What reading a layer found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LayerStats {
+    pub entries: u64,
+    /// Bytes of the blob as stored (compressed).
+    pub stored_bytes: u64,
+    /// Bytes after decompression (the tar stream).
+    pub tar_bytes: u64,
+}
+
+/// Compression of a layer blob, detected from its first bytes (media types lie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// Detects compression from the magic bytes at the start of a blob.
+pub fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// Digests a layer must have, as named by the manifest and the image config.
+#[derive(Debug, Clone, Default)]
+pub struct Expected<'a> {
+    /// `sha256:…` of the blob as stored (manifest layer digest).
+    pub blob: Option<&'a str>,
+    /// `sha256:…` of the uncompressed tar stream (config `rootfs.diff_ids`).
+    pub diff_id: Option<&'a str>,
+}
+
+/// Reads one layer blob (compressed or not) and applies it to `tree`.
+pub fn apply_layer(
+    tree: &mut FileTree,
+    layer: u32,
+    blob: &mut dyn Read,
+    expected: &Expected<'_>,
+    limits: &Limits,
+    visitor: &mut dyn LayerVisitor,
+) -> Result<LayerStats, Error> {
+    let mut stored = Hashing::new(blob, expected.blob.is_some());
+    let mut buffered = BufReader::with_capacity(128 * 1024, &mut stored);
+    let head = buffered.fill_buf().map_err(|e| Error::layer(layer, e))?;
+    let compression = sniff(head);
+    let decoder: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| Error::layer(layer, e))?)
+        }
+    };
+    let tripped = Rc::new(Cell::new(false));
+    let bounded = Bounded { inner: decoder, left: limits.max_layer_bytes, tripped: tripped.clone() };
+    let mut tar_stream = Hashing::new(bounded, expected.diff_id.is_some());
+    let bomb = || Error::Bomb { layer, limit: limits.max_layer_bytes };
+    let entries = match walk_tar(tree, layer, &mut tar_stream, limits, visitor) {
+        Err(_) if tripped.get() => return Err(bomb()),
+        other => other?,
+    };
+    // Drain the tar padding and anything after the end marker so that the digests cover
+    // the whole blob.
+    io::copy(&mut tar_stream, &mut io::sink()).map_err(|e| if tripped.get() { bomb() } else { Error::layer(layer, e) })?;
+    let tar_bytes = tar_stream.count;
+    let diff_id = tar_stream.finish();
+    drop(tar_stream);
+    io::copy(&mut stored, &mut io::sink()).map_err(|e| Error::layer(layer, e))?;
+    let stored_bytes = stored.count;
+    check_ratio(layer, compression, stored_bytes, tar_bytes, limits)?;
+    if let (Some(want), Some(got)) = (expected.diff_id, diff_id) {
+        if want != got {
+            return Err(Error::DigestMismatch { what: format!("layer {layer} diff_id"), expected: want.into(), actual: got });
+        }
+    }
+    if let (Some(want), Some(got)) = (expected.blob, stored.finish()) {
+        if want != got {
+            return Err(Error::DigestMismatch { what: format!("layer {layer} blob"), expected: want.into(), actual: got });
+        }
+    }
+    Ok(LayerStats { entries, stored_bytes, tar_bytes })
+}
+
+fn check_ratio(layer: u32, compression: Compression, stored: u64, tar: u64, limits: &Limits) -> Result<(), Error> {
+    if compression == Compression::None || tar < limits.ratio_floor_bytes {
+        return Ok(());
+    }
+    if tar / stored.max(1) > limits.max_compression_ratio {
+        return Err(Error::Bomb { layer, limit: limits.max_layer_bytes });
+    }
+    Ok(())
+}
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+fn walk_tar(
+    tree: &mut FileTree,
+    layer: u32,
+    stream: &mut dyn Read,
+    limits: &Limits,
+    visitor: &mut dyn LayerVisitor,
+) -> Result<u64, Error> {
+    let mut archive = tar::Archive::new(stream);
+    let mut ordinal = 0u64;
+    let entries = archive.entries().map_err(|e| Error::layer(layer, e))?;
+    for item in entries {
+        let mut entry = item.map_err(|e| Error::layer(layer, e))?;
+        if ordinal >= limits.max_entries_per_layer {
+            return Err(Error::TooManyEntries { layer, limit: limits.max_entries_per_layer });
+        }
+        let raw_name = entry.path_bytes().into_owned();
+        let path = normalize_member(&raw_name)?;
+        let header = entry.header();
+        let kind = match header.entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => FileKind::Regular,
+            tar::EntryType::Directory => FileKind::Directory,
+            tar::EntryType::Symlink => FileKind::Symlink,
+            tar::EntryType::Link => FileKind::Hardlink,
+            tar::EntryType::Char => FileKind::CharDevice,
+            tar::EntryType::Block => FileKind::BlockDevice,
+            tar::EntryType::Fifo => FileKind::Fifo,
+            // PAX and GNU extension headers are consumed by the tar reader; anything else
+            // (sparse files, vendor types) is skipped, but counted.
+            _ => {
+                ordinal += 1;
+                continue;
+            }
+        };
+        let name = file_name(&path);
+        if name == OPAQUE_MARKER {
+            tree.opaque(parent(&path), layer);
+            ordinal += 1;
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+            let dir = parent(&path);
+            let target = if dir == "/" { format!("/{hidden}") } else { format!("{dir}/{hidden}") };
+            tree.whiteout(&target);
+            ordinal += 1;
+            continue;
+        }
+        let link = match kind {
+            FileKind::Symlink => entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned()),
+            FileKind::Hardlink => {
+                let target = entry.link_name_bytes().ok_or_else(|| Error::HostileEntry {
+                    name: path.clone(),
+                    reason: "hard link without a target",
+                })?;
+                Some(normalize_member(&target)?)
+            }
+            _ => None,
+        };
+        let mut file = FileEntry {
+            kind,
+            size: if kind == FileKind::Regular { header.size().unwrap_or(0) } else { 0 },
+            mode: header.mode().unwrap_or(0) & 0o7777,
+            uid: header.uid().unwrap_or(0),
+            gid: header.gid().unwrap_or(0),
+            mtime: header.mtime().unwrap_or(0),
+            link,
+            layer,
+            ordinal,
+        };
+        if kind == FileKind::Hardlink {
+            // A hard link shares its target's data; it carries the target's size so that
+            // file statistics add up. Its content is offered once, under the target.
+            if let Some(target) = file.link.as_deref().and_then(|t| tree.get(t)) {
+                file.size = target.size;
+            }
+        }
+        if kind == FileKind::Regular && visitor.wants(&path, &file) {
+            let mut content = (&mut entry).take(file.size);
+            visitor.visit(&path, &file, &mut content).map_err(|e| Error::layer(layer, e))?;
+        }
+        tree.insert(path, file);
+        ordinal += 1;
+    }
+    Ok(ordinal)
+}
+
+/// Reader that counts bytes and optionally hashes them with SHA-256.
+struct Hashing<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    count: u64,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R, hash: bool) -> Self {
+        Self { inner, hasher: hash.then(Sha256::new), count: 0 }
+    }
+
+    fn finish(&mut self) -> Option<String> {
+        self.hasher.take().map(|h| format!("sha256:{}", hex::encode(h.finalize())))
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reader that fails once more than `limit` bytes have come out of it: the defence
+/// against decompression bombs, which never allocates more than one buffer.
+/// The tar reader wraps I/O errors in its own, so the bound reports through `tripped`.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    tripped: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            self.tripped.set(true);
+            return Err(io::Error::other("decompressed size limit exceeded"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}

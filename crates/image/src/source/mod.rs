@@ -1,0 +1,76 @@
+//! Image sources: parsing `cguard scan IMAGE` references and opening them.
+
+mod archive;
+mod docker;
+mod registry;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::{Error, Image};
+
+/// Where an image comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    DockerArchive,
+    Oci,
+    Docker,
+    Dir,
+    Registry,
+}
+
+/// A parsed image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    DockerArchive(PathBuf),
+    Oci(PathBuf),
+    Docker(String),
+    Dir(PathBuf),
+    Registry(String),
+}
+
+impl SourceSpec {
+    pub fn parse(reference: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::Reference(reference.to_owned(), why.to_owned());
+        let (scheme, rest) = match reference.split_once(':') {
+            Some((s, r)) if ["docker-archive", "oci", "docker", "dir", "registry"].contains(&s) => (s, r),
+            _ => ("registry", reference),
+        };
+        if rest.is_empty() {
+            return Err(bad("empty reference"));
+        }
+        Ok(match scheme {
+            "docker-archive" => SourceSpec::DockerArchive(rest.into()),
+            "oci" => SourceSpec::Oci(rest.into()),
+            "docker" => SourceSpec::Docker(rest.into()),
+            "dir" => SourceSpec::Dir(rest.into()),
+            _ => SourceSpec::Registry(rest.into()),
+        })
+    }
+}
+
+/// Options for opening an image.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// `os/arch[/variant]` to pick from a multi-platform index (default `linux/amd64`).
+    pub platform: Option<String>,
+    /// Registry credentials given on the command line (override `~/.docker/config.json`).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Use plain HTTP for these registries (host[:port]); loopback registries only by default.
+    pub insecure_registries: Vec<String>,
+    /// Docker engine socket (default `/var/run/docker.sock` or `DOCKER_HOST`).
+    pub docker_host: Option<String>,
+}
+
+pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image, Error> {
+    match SourceSpec::parse(reference)? {
+        SourceSpec::DockerArchive(path) => archive::open_docker_archive(reference, &path),
+        SourceSpec::Oci(path) => archive::open_oci(reference, &path, options),
+        SourceSpec::Docker(name) => docker::open(reference, &name, options),
+        SourceSpec::Dir(path) => crate::dir::open(reference, &path),
+        SourceSpec::Registry(name) => registry::open(reference, &name, options),
+    }
+}

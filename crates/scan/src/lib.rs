@@ -1,0 +1,76 @@
+//! One scan of one image, end to end: open the image, stream its layers once through the
+//! analyzers, and assemble the report.
+//!
+//! Architecture invariant: knows nothing of the server's storage.
+
+use serde::{Deserialize, Serialize};
+
+pub use inventory::Inventory;
+
+/// What identifies the scanned image in a report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    pub reference: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_digests: Vec<String>,
+    pub platform: String,
+    /// Layer digests (diff ids where known), base first.
+    pub layers: Vec<String>,
+    /// Sum of the stored layer sizes.
+    pub size: u64,
+}
+
+/// The result of one scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub image: ImageSummary,
+    pub inventory: Inventory,
+}
+
+/// Errors that end a scan.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Image(#[from] image::Error),
+}
+
+/// Options for one scan.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub open: image::source::OpenOptions,
+    pub limits: image::Limits,
+    pub inventory: inventory::Options,
+}
+
+/// Scans the image named by `reference`.
+pub fn scan(reference: &str, options: &Options) -> Result<Report, Error> {
+    let img = image::Image::open(reference, &options.open)?;
+    scan_image(&img, options)
+}
+
+/// Scans an image that is already open.
+pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error> {
+    let mut inventorist = inventory::Inventorist::new(&options.inventory);
+    let outcome = img.read(&options.limits, &mut inventorist)?;
+    let inventory = inventorist.finish(&outcome.tree);
+    let image = ImageSummary {
+        reference: img.reference.clone(),
+        source: serde_json::to_value(img.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        id: img.id.clone(),
+        manifest_digest: img.manifest_digest.clone(),
+        repo_tags: img.repo_tags.clone(),
+        repo_digests: img.repo_digests.clone(),
+        platform: img.config.platform(),
+        layers: img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect(),
+        size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
+    };
+    Ok(Report { schema_version: 1, image, inventory })
+}

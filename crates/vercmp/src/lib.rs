@@ -1,0 +1,1 @@
+//! Version ordering for every package ecosystem cguard matches. No I/O.
