@@ -42,7 +42,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
-    let report = scan::scan(&args.image, &scan::Options::default()).with_context(|| format!("scanning {}", args.image))?;
+    let report =
+        scan::scan(&args.image, &scan::Options::default()).with_context(|| format!("scanning {}", args.image))?;
     let text = serde_json::to_string_pretty(&report)?;
     match args.output {
         Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,

@@ -107,7 +107,8 @@ pub fn apply_layer(
     };
     // Drain the tar padding and anything after the end marker so that the digests cover
     // the whole blob.
-    io::copy(&mut tar_stream, &mut io::sink()).map_err(|e| if tripped.get() { bomb() } else { Error::layer(layer, e) })?;
+    io::copy(&mut tar_stream, &mut io::sink())
+        .map_err(|e| if tripped.get() { bomb() } else { Error::layer(layer, e) })?;
     let tar_bytes = tar_stream.count;
     let diff_id = tar_stream.finish();
     drop(tar_stream);
@@ -116,12 +117,20 @@ pub fn apply_layer(
     check_ratio(layer, compression, stored_bytes, tar_bytes, limits)?;
     if let (Some(want), Some(got)) = (expected.diff_id, diff_id) {
         if want != got {
-            return Err(Error::DigestMismatch { what: format!("layer {layer} diff_id"), expected: want.into(), actual: got });
+            return Err(Error::DigestMismatch {
+                what: format!("layer {layer} diff_id"),
+                expected: want.into(),
+                actual: got,
+            });
         }
     }
     if let (Some(want), Some(got)) = (expected.blob, stored.finish()) {
         if want != got {
-            return Err(Error::DigestMismatch { what: format!("layer {layer} blob"), expected: want.into(), actual: got });
+            return Err(Error::DigestMismatch {
+                what: format!("layer {layer} blob"),
+                expected: want.into(),
+                actual: got,
+            });
         }
     }
     Ok(LayerStats { entries, stored_bytes, tar_bytes })
@@ -187,14 +196,11 @@ fn walk_tar(
             continue;
         }
         let link = match kind {
-            FileKind::Symlink => entry
-                .link_name_bytes()
-                .map(|l| String::from_utf8_lossy(&l).into_owned()),
+            FileKind::Symlink => entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned()),
             FileKind::Hardlink => {
-                let target = entry.link_name_bytes().ok_or_else(|| Error::HostileEntry {
-                    name: path.clone(),
-                    reason: "hard link without a target",
-                })?;
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| Error::HostileEntry { name: path.clone(), reason: "hard link without a target" })?;
                 Some(normalize_member(&target)?)
             }
             _ => None,

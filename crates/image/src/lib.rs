@@ -34,7 +34,9 @@ pub enum Error {
     },
     #[error("refusing hostile layer member {name:?}: {reason}")]
     HostileEntry { name: String, reason: &'static str },
-    #[error("layer {layer} looks like a decompression bomb (limit {limit} bytes, or a compression ratio beyond the limit)")]
+    #[error(
+        "layer {layer} looks like a decompression bomb (limit {limit} bytes, or a compression ratio beyond the limit)"
+    )]
     Bomb { layer: u32, limit: u64 },
     #[error("layer {layer} has more than {limit} entries")]
     TooManyEntries { layer: u32, limit: u64 },

@@ -101,9 +101,7 @@ impl FileTree {
     /// Adds or replaces an entry, as a later layer does.
     pub fn insert(&mut self, path: String, entry: FileEntry) {
         // A non-directory replacing a directory hides everything that was below it.
-        if entry.kind != FileKind::Directory
-            && self.entries.get(&path).is_some_and(|e| e.kind == FileKind::Directory)
-        {
+        if entry.kind != FileKind::Directory && self.entries.get(&path).is_some_and(|e| e.kind == FileKind::Directory) {
             self.remove_subtree(&path, true, |_| true);
         }
         self.entries.insert(path, entry);

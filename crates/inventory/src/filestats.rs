@@ -33,7 +33,8 @@ pub fn compute(tree: &FileTree, packages: &[Package]) -> FileStats {
             heap.pop();
         }
     }
-    let mut largest: Vec<SizedFile> = heap.into_iter().map(|std::cmp::Reverse((size, path))| SizedFile { path, size }).collect();
+    let mut largest: Vec<SizedFile> =
+        heap.into_iter().map(|std::cmp::Reverse((size, path))| SizedFile { path, size }).collect();
     largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
     stats.largest_unowned = largest;
     stats

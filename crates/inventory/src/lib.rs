@@ -55,7 +55,10 @@ pub struct Inventorist {
 
 impl Inventorist {
     pub fn new(options: &Options) -> Self {
-        Inventorist { os: os::OsDetector::default(), collector: Collector::new(default_analyzers(), options.max_file_bytes) }
+        Inventorist {
+            os: os::OsDetector::default(),
+            collector: Collector::new(default_analyzers(), options.max_file_bytes),
+        }
     }
 
     /// Turns what the layers showed into the inventory of the final tree.
@@ -63,7 +66,9 @@ impl Inventorist {
         let os = self.os.finish(tree);
         let (mut packages, problems) = self.collector.finish(tree, &os);
         drop_os_owned_language_packages(&mut packages);
-        packages.sort_by(|a, b| (a.kind, &a.name, &a.version, &a.location).cmp(&(b.kind, &b.name, &b.version, &b.location)));
+        packages.sort_by(|a, b| {
+            (a.kind, &a.name, &a.version, &a.location).cmp(&(b.kind, &b.name, &b.version, &b.location))
+        });
         let files = filestats::compute(tree, &packages);
         Inventory { os: Some(os), packages, files, problems }
     }
@@ -99,11 +104,8 @@ pub fn default_analyzers() -> Vec<Box<dyn Analyzer>> {
 /// package is the one the distribution's vulnerability data speaks of (a Debian
 /// `python3-requests` is fixed by Debian, not by PyPI's release).
 fn drop_os_owned_language_packages(packages: &mut Vec<Package>) {
-    let owned: std::collections::HashSet<&str> = packages
-        .iter()
-        .filter(|p| p.kind.is_os())
-        .flat_map(|p| p.files.iter().map(String::as_str))
-        .collect();
+    let owned: std::collections::HashSet<&str> =
+        packages.iter().filter(|p| p.kind.is_os()).flat_map(|p| p.files.iter().map(String::as_str)).collect();
     if owned.is_empty() {
         return;
     }

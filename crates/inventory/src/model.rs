@@ -109,7 +109,14 @@ pub struct OsInfo {
 
 impl OsInfo {
     pub fn unknown() -> Self {
-        OsInfo { id: "unknown".into(), version_id: None, codename: None, pretty_name: None, id_like: vec![], source_file: None }
+        OsInfo {
+            id: "unknown".into(),
+            version_id: None,
+            codename: None,
+            pretty_name: None,
+            id_like: vec![],
+            source_file: None,
+        }
     }
 
     pub fn is_known(&self) -> bool {
