@@ -157,8 +157,18 @@ fn walk_tar(
     visitor: &mut dyn LayerVisitor,
 ) -> Result<u64, Error> {
     let mut archive = tar::Archive::new(stream);
-    let mut ordinal = 0u64;
     let entries = archive.entries().map_err(|e| Error::layer(layer, e))?;
+    walk_entries(tree, layer, entries, limits, visitor)
+}
+
+fn walk_entries<R: Read>(
+    tree: &mut FileTree,
+    layer: u32,
+    entries: tar::Entries<'_, R>,
+    limits: &Limits,
+    visitor: &mut dyn LayerVisitor,
+) -> Result<u64, Error> {
+    let mut ordinal = 0u64;
     for item in entries {
         let mut entry = item.map_err(|e| Error::layer(layer, e))?;
         if ordinal >= limits.max_entries_per_layer {
@@ -279,5 +289,117 @@ impl<R: Read> Read for Bounded<R> {
         }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+/// Reads one layer stored in a byte range of a local file (a docker archive member, an
+/// OCI layout blob). An uncompressed layer is walked with seeks over the contents nobody
+/// wants, while a second thread hashes the range for the digest checks; a compressed one
+/// is streamed like any other blob.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_layer_range(
+    tree: &mut FileTree,
+    layer: u32,
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    expected: &Expected<'_>,
+    limits: &Limits,
+    visitor: &mut dyn LayerVisitor,
+) -> Result<LayerStats, Error> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 4];
+    let n = file.read_at(&mut head, offset).map_err(|e| Error::layer(layer, e))?;
+    if sniff(&head[..n]) != Compression::None {
+        let mut range = Range::new(file, offset, len);
+        return apply_layer(tree, layer, &mut range, expected, limits, visitor);
+    }
+    let wants_hash = expected.blob.is_some() || expected.diff_id.is_some();
+    let (entries, digest) = std::thread::scope(|scope| {
+        let hasher = wants_hash.then(|| scope.spawn(|| hash_range(file, offset, len)));
+        let mut archive = tar::Archive::new(Range::new(file, offset, len));
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| Error::layer(layer, e))
+            .and_then(|entries| walk_entries(tree, layer, entries, limits, visitor));
+        let digest = hasher.map(|h| h.join().unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked"))));
+        (entries, digest)
+    });
+    let entries = entries?;
+    let digest = digest.transpose().map_err(|e| Error::layer(layer, e))?;
+    // An uncompressed blob is its own tar stream: blob digest and diff id are one hash.
+    for (what, want) in [("blob", expected.blob), ("diff_id", expected.diff_id)] {
+        if let (Some(want), Some(got)) = (want, digest.as_deref()) {
+            if want != got {
+                return Err(Error::DigestMismatch {
+                    what: format!("layer {layer} {what}"),
+                    expected: want.into(),
+                    actual: got.into(),
+                });
+            }
+        }
+    }
+    Ok(LayerStats { entries, stored_bytes: len, tar_bytes: len })
+}
+
+fn hash_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    while done < len {
+        let want = usize::try_from((len - done).min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = file.read_at(&mut buf[..want], offset + done)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "layer is truncated"));
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+}
+
+/// A window `[offset, offset + len)` of a file, readable and seekable on its own (pread),
+/// so that several windows of one file can be read at once.
+pub struct Range<'a> {
+    file: &'a std::fs::File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<'a> Range<'a> {
+    pub fn new(file: &'a std::fs::File, start: u64, len: u64) -> Self {
+        Range { file, start, len, pos: 0 }
+    }
+}
+
+impl Read for Range<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let left = self.len.saturating_sub(self.pos);
+        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.start + self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file ends inside the member"));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for Range<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            io::SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        // Seeking past the end is allowed (reads then return 0), as for files.
+        self.pos = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.pos)
     }
 }

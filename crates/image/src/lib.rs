@@ -19,7 +19,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 pub use config::ImageConfig;
-pub use layer::{Compression, Expected, LayerStats, LayerVisitor, NoContent, apply_layer, sniff};
+pub use layer::{Compression, Expected, LayerStats, LayerVisitor, NoContent, Range, apply_layer, apply_layer_range, sniff};
 pub use source::{SourceKind, SourceSpec};
 pub use tree::{FileEntry, FileKind, FileTree};
 
@@ -115,6 +115,9 @@ impl LayerRef {
 pub enum LayerBody<'a> {
     /// A layer blob: a tar stream, gzip- or zstd-compressed or not.
     Blob(Box<dyn Read + 'a>),
+    /// A blob stored in `[offset, offset + len)` of a local file (docker archives, OCI
+    /// layouts): uncompressed layers are then read with seeks over unwanted contents.
+    Range { file: std::sync::Arc<std::fs::File>, offset: u64, len: u64 },
     /// An unpacked root filesystem (the `dir:` source).
     Directory(PathBuf),
 }
@@ -209,6 +212,9 @@ impl Image {
             let expected = Expected { blob: layer.digest.as_deref(), diff_id: layer.diff_id.as_deref() };
             let s = match self.backend.open_layer(index)? {
                 LayerBody::Blob(mut blob) => apply_layer(&mut tree, index_u32, &mut blob, &expected, limits, visitor)?,
+                LayerBody::Range { file, offset, len } => {
+                    layer::apply_layer_range(&mut tree, index_u32, &file, offset, len, &expected, limits, visitor)?
+                }
                 LayerBody::Directory(root) => dir::apply_dir(&mut tree, index_u32, &root, limits, visitor)?,
             };
             tracing::debug!(layer = index, entries = s.entries, tar_bytes = s.tar_bytes, "layer read");

@@ -3,7 +3,12 @@
 //!
 //! Architecture invariant: knows nothing of the server's storage.
 
+pub mod format;
+pub mod progress;
+
 use serde::{Deserialize, Serialize};
+
+pub use format::{Format, now_utc, render};
 
 pub use inventory::Inventory;
 
@@ -48,6 +53,8 @@ pub struct Options {
     pub open: image::source::OpenOptions,
     pub limits: image::Limits,
     pub inventory: inventory::Options,
+    /// Updated while the scan runs, for a progress display.
+    pub progress: Option<std::sync::Arc<progress::Counters>>,
 }
 
 /// Scans the image named by `reference`.
@@ -59,7 +66,13 @@ pub fn scan(reference: &str, options: &Options) -> Result<Report, Error> {
 /// Scans an image that is already open.
 pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error> {
     let mut inventorist = inventory::Inventorist::new(&options.inventory);
-    let outcome = img.read(&options.limits, &mut inventorist)?;
+    let outcome = match &options.progress {
+        Some(counters) => {
+            counters.layers.store(img.layers.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            img.read(&options.limits, &mut Counting { inner: &mut inventorist, counters })?
+        }
+        None => img.read(&options.limits, &mut inventorist)?,
+    };
     let inventory = inventorist.finish(&outcome.tree);
     let image = ImageSummary {
         reference: img.reference.clone(),
@@ -73,4 +86,23 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
     };
     Ok(Report { schema_version: 1, image, inventory })
+}
+
+/// Passes everything through to `inner` and counts files for the progress display.
+struct Counting<'a> {
+    inner: &'a mut dyn image::LayerVisitor,
+    counters: &'a progress::Counters,
+}
+
+impl image::LayerVisitor for Counting<'_> {
+    fn wants(&mut self, path: &str, entry: &image::FileEntry) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.counters.layer.store(u64::from(entry.layer), Relaxed);
+        self.counters.files.fetch_add(1, Relaxed);
+        self.inner.wants(path, entry)
+    }
+
+    fn visit(&mut self, path: &str, entry: &image::FileEntry, content: &mut dyn std::io::Read) -> std::io::Result<()> {
+        self.inner.visit(path, entry, content)
+    }
 }

@@ -1,0 +1,98 @@
+//! CycloneDX 1.5 JSON. `components` holds exactly the image's packages, each with its
+//! purl (scripts rely on this); the image itself is `metadata.component`, and its operating
+//! system is nested under it.
+
+use serde_json::{Value, json};
+
+use super::package_refs;
+use crate::Report;
+
+pub(super) fn render(report: &Report, now: &str) -> String {
+    let refs = package_refs(report);
+    let components: Vec<Value> =
+        report.inventory.packages.iter().zip(&refs).map(|(p, bom_ref)| component(report, p, bom_ref)).collect();
+    let image_ref = image_bom_ref(report);
+    let mut image = json!({
+        "bom-ref": image_ref,
+        "type": "container",
+        "name": report.image.reference,
+    });
+    if let Some(id) = &report.image.id {
+        image["version"] = json!(id);
+    }
+    if let Some(os) = report.inventory.os.as_ref().filter(|o| o.is_known()) {
+        let mut c = json!({
+            "bom-ref": format!("os:{}", os.id),
+            "type": "operating-system",
+            "name": os.id,
+        });
+        if let Some(v) = &os.version_id {
+            c["version"] = json!(v);
+        }
+        if let Some(d) = &os.pretty_name {
+            c["description"] = json!(d);
+        }
+        image["components"] = json!([c]);
+    }
+    let mut props = vec![prop("cguard:image:platform", &report.image.platform)];
+    for (i, layer) in report.image.layers.iter().enumerate() {
+        props.push(prop(&format!("cguard:image:layer:{i}"), layer));
+    }
+    image["properties"] = Value::Array(props);
+    let doc = json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        "version": 1,
+        "metadata": {
+            "timestamp": now,
+            "tools": {"components": [{"type": "application", "name": "cguard", "version": env!("CARGO_PKG_VERSION")}]},
+            "component": image,
+        },
+        "components": components,
+        "dependencies": [{"ref": image_ref, "dependsOn": refs}],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn image_bom_ref(report: &Report) -> String {
+    format!("image:{}", report.image.id.as_deref().unwrap_or(&report.image.reference))
+}
+
+fn component(report: &Report, p: &inventory::Package, bom_ref: &str) -> Value {
+    let mut c = json!({
+        "bom-ref": bom_ref,
+        "type": "library",
+        "name": p.name,
+        "version": p.version,
+        "purl": p.purl,
+    });
+    if !p.licenses.is_empty() {
+        // Licence strings are kept as recorded; CycloneDX's `id` must be an SPDX id from
+        // its fixed list, so names are the honest choice for unvalidated text.
+        c["licenses"] = Value::Array(p.licenses.iter().map(|l| json!({"license": {"name": l}})).collect());
+    }
+    let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let mut props = vec![prop("cguard:package:type", &kind), prop("cguard:package:location", &p.location)];
+    if let Some(s) = &p.source_name {
+        props.push(prop("cguard:package:source-name", s));
+    }
+    if let Some(s) = &p.source_version {
+        props.push(prop("cguard:package:source-version", s));
+    }
+    if let Some(a) = &p.arch {
+        props.push(prop("cguard:package:arch", a));
+    }
+    if let Some(layer) = p.layer.and_then(|l| report.image.layers.get(l as usize)) {
+        props.push(prop("cguard:package:layer", layer));
+    }
+    c["properties"] = Value::Array(props);
+    c
+}
+
+fn prop(name: &str, value: &str) -> Value {
+    json!({"name": name, "value": value})
+}

@@ -1,0 +1,87 @@
+//! The `table` format: a summary and one line per package, for a terminal.
+
+use std::fmt::Write;
+
+use crate::Report;
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let inv = &report.inventory;
+    let img = &report.image;
+    let _ = writeln!(out, "Image:     {}", img.reference);
+    if let Some(id) = &img.id {
+        let _ = writeln!(out, "ID:        {id}");
+    }
+    let _ = writeln!(out, "Platform:  {}   Layers: {}   Size: {}", img.platform, img.layers.len(), human(img.size));
+    match &inv.os {
+        Some(os) if os.is_known() => {
+            let name = os.pretty_name.clone().unwrap_or_else(|| {
+                format!("{} {}", os.id, os.version_id.as_deref().unwrap_or("")).trim().to_owned()
+            });
+            let _ = writeln!(out, "OS:        {name}");
+        }
+        _ => {
+            let _ = writeln!(out, "OS:        unknown (no os-release or distribution file found)");
+        }
+    }
+    let f = &inv.files;
+    let _ = writeln!(
+        out,
+        "Files:     {} owned by packages ({}), {} unowned ({})",
+        f.owned_count,
+        human(f.owned_bytes),
+        f.unowned_count,
+        human(f.unowned_bytes)
+    );
+    let _ = writeln!(out, "Packages:  {}", inv.packages.len());
+    out.push('\n');
+    let rows: Vec<[String; 4]> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            [p.name.clone(), p.version.clone(), kind, p.location.clone()]
+        })
+        .collect();
+    let headers = ["NAME", "VERSION", "TYPE", "LOCATION"];
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count()).min(60);
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(c);
+            } else {
+                let _ = write!(l, "{:<w$}  ", c, w = widths[i]);
+            }
+        }
+        l.trim_end().to_owned()
+    };
+    let _ = writeln!(out, "{}", line(&headers));
+    for r in &rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{}", line(&cells));
+    }
+    if !inv.problems.is_empty() {
+        let _ = writeln!(out, "\nThe inventory is partial; {} problem(s):", inv.problems.len());
+        for p in &inv.problems {
+            let _ = writeln!(out, "  {} {}: {}", p.analyzer, p.path, p.message);
+        }
+    }
+    out
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}

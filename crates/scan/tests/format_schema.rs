@@ -1,0 +1,112 @@
+//! CycloneDX and SPDX output validated against the official JSON schemas (by Python's
+//! `jsonschema`, installed by `make test`), over a report with awkward packages.
+
+use std::path::Path;
+use std::process::Command;
+
+use inventory::{Inventory, OsInfo, Package, PackageType};
+use scan::{Format, ImageSummary, Report};
+
+fn package(name: &str, version: &str, kind: PackageType, purl: &str, licenses: &[&str]) -> Package {
+    Package {
+        name: name.into(),
+        version: version.into(),
+        kind,
+        purl: purl.into(),
+        source_name: Some(format!("{name}-src")),
+        source_version: None,
+        arch: Some("amd64".into()),
+        licenses: licenses.iter().map(|s| s.to_string()).collect(),
+        layer: Some(0),
+        location: "/var/lib/dpkg/status".into(),
+        files: vec!["/usr/bin/x".into()],
+    }
+}
+
+fn report() -> Report {
+    let mut os = OsInfo::unknown();
+    os.id = "debian".into();
+    os.version_id = Some("12".into());
+    os.pretty_name = Some("Debian GNU/Linux 12 (bookworm)".into());
+    Report {
+        schema_version: 1,
+        image: ImageSummary {
+            reference: "docker-archive:/tmp/x.tar".into(),
+            source: "docker-archive".into(),
+            id: Some("sha256:0123".into()),
+            platform: "linux/amd64".into(),
+            layers: vec!["sha256:aa".into()],
+            size: 10,
+            ..Default::default()
+        },
+        inventory: Inventory {
+            os: Some(os),
+            packages: vec![
+                package("libc6", "2.36-9+deb12u4", PackageType::Deb, "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4", &[]),
+                // The same purl twice: element ids must still be unique.
+                package("libc6", "2.36-9+deb12u4", PackageType::Deb, "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4", &[]),
+                package("requests", "2.31.0", PackageType::Python, "pkg:pypi/requests@2.31.0", &["Apache-2.0"]),
+                package("weird", "1:2.0~rc1", PackageType::Npm, "pkg:npm/weird@1:2.0~rc1", &["GPL-2+ with \"odd\" text"]),
+                package("dual", "1.0", PackageType::Cargo, "pkg:cargo/dual@1.0", &["MIT OR Apache-2.0", "BSD"]),
+            ],
+            ..Default::default()
+        },
+    }
+}
+
+fn validate(kind: &str, text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sbom.json");
+    std::fs::write(&file, text).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_sbom.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(kind)
+        .arg(&file)
+        .output()
+        .expect("python3 is needed to validate SBOMs (make test installs jsonschema)");
+    assert!(
+        out.status.success(),
+        "{kind} document is not schema-valid:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn cyclonedx_is_schema_valid_and_lists_packages_with_purls() {
+    let text = scan::render(&report(), Format::CycloneDx, "2026-11-26T10:00:00Z");
+    validate("cyclonedx", &text);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let comps = doc["components"].as_array().unwrap();
+    assert_eq!(comps.len(), 5);
+    assert!(comps.iter().all(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:"))));
+    let refs: std::collections::HashSet<_> = comps.iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+    assert_eq!(refs.len(), 5, "bom-refs must be unique");
+    assert_eq!(doc["metadata"]["component"]["components"][0]["type"], "operating-system");
+}
+
+#[test]
+fn spdx_is_schema_valid() {
+    let text = scan::render(&report(), Format::Spdx, "2026-11-26T10:00:00Z");
+    validate("spdx", &text);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The image plus five packages, each CONTAINed by the image.
+    assert_eq!(doc["packages"].as_array().unwrap().len(), 6);
+    let contains = doc["relationships"].as_array().unwrap().iter().filter(|r| r["relationshipType"] == "CONTAINS");
+    assert_eq!(contains.count(), 5);
+}
+
+#[test]
+fn a_broken_document_fails_validation() {
+    // The validator itself must be able to fail: a CycloneDX document with a bad field.
+    let text = scan::render(&report(), Format::CycloneDx, "2026-11-26T10:00:00Z");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["components"][0]["type"] = serde_json::json!("not-a-type");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_sbom.py");
+    let out = Command::new("python3").arg(&script).arg("cyclonedx").arg(&file).output().unwrap();
+    assert!(!out.status.success(), "validator accepted an invalid document");
+}
