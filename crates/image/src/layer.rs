@@ -115,25 +115,21 @@ pub fn apply_layer(
     io::copy(&mut stored, &mut io::sink()).map_err(|e| Error::layer(layer, e))?;
     let stored_bytes = stored.count;
     check_ratio(layer, compression, stored_bytes, tar_bytes, limits)?;
-    if let (Some(want), Some(got)) = (expected.diff_id, diff_id) {
-        if want != got {
-            return Err(Error::DigestMismatch {
-                what: format!("layer {layer} diff_id"),
-                expected: want.into(),
-                actual: got,
-            });
-        }
-    }
-    if let (Some(want), Some(got)) = (expected.blob, stored.finish()) {
-        if want != got {
-            return Err(Error::DigestMismatch {
-                what: format!("layer {layer} blob"),
-                expected: want.into(),
-                actual: got,
-            });
-        }
-    }
+    check_digest(layer, "diff_id", expected.diff_id, diff_id.as_deref())?;
+    check_digest(layer, "blob", expected.blob, stored.finish().as_deref())?;
     Ok(LayerStats { entries, stored_bytes, tar_bytes })
+}
+
+/// Compares a computed digest with the one the manifest or config named, when both exist.
+fn check_digest(layer: u32, what: &str, want: Option<&str>, got: Option<&str>) -> Result<(), Error> {
+    match (want, got) {
+        (Some(want), Some(got)) if want != got => Err(Error::DigestMismatch {
+            what: format!("layer {layer} {what}"),
+            expected: want.into(),
+            actual: got.into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check_ratio(layer: u32, compression: Compression, stored: u64, tar: u64, limits: &Limits) -> Result<(), Error> {
@@ -328,17 +324,8 @@ pub fn apply_layer_range(
     let entries = entries?;
     let digest = digest.transpose().map_err(|e| Error::layer(layer, e))?;
     // An uncompressed blob is its own tar stream: blob digest and diff id are one hash.
-    for (what, want) in [("blob", expected.blob), ("diff_id", expected.diff_id)] {
-        if let (Some(want), Some(got)) = (want, digest.as_deref()) {
-            if want != got {
-                return Err(Error::DigestMismatch {
-                    what: format!("layer {layer} {what}"),
-                    expected: want.into(),
-                    actual: got.into(),
-                });
-            }
-        }
-    }
+    check_digest(layer, "blob", expected.blob, digest.as_deref())?;
+    check_digest(layer, "diff_id", expected.diff_id, digest.as_deref())?;
     Ok(LayerStats { entries, stored_bytes: len, tar_bytes: len })
 }
 

@@ -59,8 +59,16 @@ pub struct OpenOptions {
     /// Registry credentials given on the command line (override `~/.docker/config.json`).
     pub username: Option<String>,
     pub password: Option<String>,
-    /// Use plain HTTP for these registries (host[:port]); loopback registries only by default.
+    /// Registries (host[:port]) that may be reached over plain HTTP. HTTPS is tried first;
+    /// plain HTTP is used when no TLS connection can be made. Loopback registries
+    /// (`localhost`, `127.0.0.0/8`, `[::1]`) always may.
     pub insecure_registries: Vec<String>,
+    /// Extra PEM certificate(s) trusted, besides the built-in roots, for HTTPS registries
+    /// and their token servers (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// Directory holding the Docker CLI `config.json` to read registry logins from,
+    /// instead of `$DOCKER_CONFIG` or `~/.docker`.
+    pub docker_config_dir: Option<PathBuf>,
     /// Docker engine socket (default `/var/run/docker.sock` or `DOCKER_HOST`).
     pub docker_host: Option<String>,
 }
