@@ -310,6 +310,9 @@ pub fn apply_layer_range(
         let mut range = Range::new(file, offset, len);
         return apply_layer(tree, layer, &mut range, expected, limits, visitor);
     }
+    if len > limits.max_layer_bytes {
+        return Err(Error::Bomb { layer, limit: limits.max_layer_bytes });
+    }
     let wants_hash = expected.blob.is_some() || expected.diff_id.is_some();
     let (entries, digest) = std::thread::scope(|scope| {
         let hasher = wants_hash.then(|| scope.spawn(|| hash_range(file, offset, len)));
@@ -364,7 +367,11 @@ impl<'a> Range<'a> {
 impl Read for Range<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use std::os::unix::fs::FileExt;
-        let left = self.len.saturating_sub(self.pos);
+        if self.pos > self.len {
+            // A seek over a member's content went past the end: the member was cut short.
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected EOF: the layer is truncated"));
+        }
+        let left = self.len - self.pos;
         let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
         if want == 0 {
             return Ok(0);
