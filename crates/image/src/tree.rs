@@ -86,11 +86,17 @@ impl FileTree {
     }
 
     /// Entries at or below `dir`, sorted by path.
-    pub fn walk_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a FileEntry)> {
-        self.entries
-            .range::<str, _>((std::ops::Bound::Included(dir), std::ops::Bound::Unbounded))
-            .take_while(move |(p, _)| is_within(p, dir))
-            .map(|(p, e)| (p.as_str(), e))
+    pub fn walk_under<'a>(&'a self, dir: &'a str) -> Box<dyn Iterator<Item = (&'a str, &'a FileEntry)> + 'a> {
+        use std::ops::Bound::{Excluded, Included};
+        if dir == "/" {
+            return Box::new(self.iter());
+        }
+        // Children of `/a/b` sort between `/a/b/` and `/a/b0` ('0' follows '/'), while
+        // siblings such as `/a/b-dev` sort before them: a plain prefix scan would stop there.
+        let (lo, hi) = (format!("{dir}/"), format!("{dir}0"));
+        let own = self.entries.get_key_value(dir).map(|(p, e)| (p.as_str(), e));
+        let below = self.entries.range::<str, _>((Included(lo.as_str()), Excluded(hi.as_str())));
+        Box::new(own.into_iter().chain(below.map(|(p, e)| (p.as_str(), e))))
     }
 
     /// Whether this exact tar member (layer, ordinal) is the one visible at `path`.
@@ -242,6 +248,20 @@ mod tests {
         t.insert("/x/y".into(), file(0));
         t.insert("/x".into(), file(1));
         assert!(t.get("/x/y").is_none());
+    }
+
+    #[test]
+    fn subtree_walk_skips_siblings_sharing_a_prefix() {
+        let mut t = FileTree::new();
+        t.insert("/doc/zlib1g-dev/copyright".into(), file(0));
+        t.insert("/doc/zlib1g/copyright".into(), file(0));
+        t.insert("/doc/zlib1g.txt".into(), file(0));
+        let under: Vec<_> = t.walk_under("/doc/zlib1g").map(|(p, _)| p).collect();
+        assert_eq!(under, ["/doc/zlib1g/copyright"]);
+        assert_eq!(t.resolve("/doc/zlib1g/copyright").as_deref(), Some("/doc/zlib1g/copyright"));
+        t.whiteout("/doc/zlib1g");
+        assert!(t.get("/doc/zlib1g-dev/copyright").is_some());
+        assert!(t.get("/doc/zlib1g/copyright").is_none());
     }
 
     #[test]

@@ -74,13 +74,22 @@ impl Inventorist {
     }
 }
 
+/// OS identification files are a few hundred bytes; anything far larger is not one.
+const MAX_OS_FILE_BYTES: u64 = 64 << 10;
+
+impl Inventorist {
+    fn wants_os(&self, path: &str, entry: &FileEntry) -> bool {
+        entry.size <= MAX_OS_FILE_BYTES && self.os.wants(path)
+    }
+}
+
 impl LayerVisitor for Inventorist {
     fn wants(&mut self, path: &str, entry: &FileEntry) -> bool {
-        self.os.wants(path) || self.collector.wants(path, entry)
+        self.wants_os(path, entry) || self.collector.wants(path, entry)
     }
 
     fn visit(&mut self, path: &str, entry: &FileEntry, content: &mut dyn Read) -> std::io::Result<()> {
-        if self.os.wants(path) {
+        if self.wants_os(path, entry) {
             let mut buf = Vec::new();
             content.read_to_end(&mut buf)?;
             self.os.analyze(path, entry, &buf);
@@ -102,14 +111,20 @@ pub fn default_analyzers() -> Vec<Box<dyn Analyzer>> {
 
 /// Language packages whose manifest an OS package installed are left out: the OS
 /// package is the one the distribution's vulnerability data speaks of (a Debian
-/// `python3-requests` is fixed by Debian, not by PyPI's release).
+/// `python3-requests` is fixed by Debian, not by PyPI's release). Packages compiled into
+/// binaries (Go modules, Rust crates) stay: the distribution tracks the binary's source
+/// package, not the modules linked into it, so dropping them would hide their advisories.
 fn drop_os_owned_language_packages(packages: &mut Vec<Package>) {
     let owned: std::collections::HashSet<&str> =
         packages.iter().filter(|p| p.kind.is_os()).flat_map(|p| p.files.iter().map(String::as_str)).collect();
     if owned.is_empty() {
         return;
     }
-    let keep: Vec<bool> = packages.iter().map(|p| p.kind.is_os() || !owned.contains(p.location.as_str())).collect();
+    let replaced_by_os = |p: &Package| {
+        matches!(p.kind, PackageType::Python | PackageType::Npm | PackageType::Gem | PackageType::Maven | PackageType::Composer)
+            && owned.contains(p.location.as_str())
+    };
+    let keep: Vec<bool> = packages.iter().map(|p| !replaced_by_os(p)).collect();
     let mut it = keep.into_iter();
     packages.retain(|_| it.next().unwrap_or(true));
 }
