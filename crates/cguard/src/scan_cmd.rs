@@ -30,6 +30,9 @@ pub struct ScanArgs {
     /// Talk plain HTTP to this registry (host[:port]); loopback registries always are.
     #[arg(long = "insecure-registry")]
     insecure_registries: Vec<String>,
+    /// Extra PEM CA certificate(s) to trust for HTTPS registries and their token servers.
+    #[arg(long = "registry-ca-file")]
+    ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -44,6 +47,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         options.open.password = Some(pw.trim_end_matches(['\r', '\n']).to_owned());
     }
     options.open.insecure_registries = args.insecure_registries.clone();
+    options.open.ca_file = args.ca_file.clone();
     let progress = std::io::stderr().is_terminal().then(|| {
         let counters = std::sync::Arc::new(scan::progress::Counters::default());
         options.progress = Some(counters.clone());

@@ -10,6 +10,8 @@
 
 pub mod config;
 mod dir;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 pub mod path;
 pub mod source;

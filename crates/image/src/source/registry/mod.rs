@@ -4,7 +4,7 @@
 
 mod auth;
 mod client;
-mod manifest;
+pub(crate) mod manifest;
 mod reference;
 
 use std::io::{self, Read};
