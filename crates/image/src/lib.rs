@@ -21,7 +21,9 @@ use std::io::Read;
 use std::path::PathBuf;
 
 pub use config::ImageConfig;
-pub use layer::{Compression, Expected, LayerStats, LayerVisitor, NoContent, Range, apply_layer, apply_layer_range, sniff};
+pub use layer::{
+    Compression, Expected, LayerStats, LayerVisitor, NoContent, Range, apply_layer, apply_layer_range, sniff,
+};
 pub use source::{SourceKind, SourceSpec};
 pub use tree::{FileEntry, FileKind, FileTree};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::path::{is_within, join_in_root};
+use crate::path::join_in_root;
 
 /// What kind of file a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -121,8 +121,10 @@ fn drop_os_owned_language_packages(packages: &mut Vec<Package>) {
         return;
     }
     let replaced_by_os = |p: &Package| {
-        matches!(p.kind, PackageType::Python | PackageType::Npm | PackageType::Gem | PackageType::Maven | PackageType::Composer)
-            && owned.contains(p.location.as_str())
+        matches!(
+            p.kind,
+            PackageType::Python | PackageType::Npm | PackageType::Gem | PackageType::Maven | PackageType::Composer
+        ) && owned.contains(p.location.as_str())
     };
     let keep: Vec<bool> = packages.iter().map(|p| !replaced_by_os(p)).collect();
     let mut it = keep.into_iter();

@@ -46,7 +46,13 @@ fn report() -> Report {
                 // The same purl twice: element ids must still be unique.
                 package("libc6", "2.36-9+deb12u4", PackageType::Deb, "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4", &[]),
                 package("requests", "2.31.0", PackageType::Python, "pkg:pypi/requests@2.31.0", &["Apache-2.0"]),
-                package("weird", "1:2.0~rc1", PackageType::Npm, "pkg:npm/weird@1:2.0~rc1", &["GPL-2+ with \"odd\" text"]),
+                package(
+                    "weird",
+                    "1:2.0~rc1",
+                    PackageType::Npm,
+                    "pkg:npm/weird@1:2.0~rc1",
+                    &["GPL-2+ with \"odd\" text"],
+                ),
                 package("dual", "1.0", PackageType::Cargo, "pkg:cargo/dual@1.0", &["MIT OR Apache-2.0", "BSD"]),
             ],
             ..Default::default()

@@ -15,9 +15,10 @@ pub(super) fn render(report: &Report) -> String {
     let _ = writeln!(out, "Platform:  {}   Layers: {}   Size: {}", img.platform, img.layers.len(), human(img.size));
     match &inv.os {
         Some(os) if os.is_known() => {
-            let name = os.pretty_name.clone().unwrap_or_else(|| {
-                format!("{} {}", os.id, os.version_id.as_deref().unwrap_or("")).trim().to_owned()
-            });
+            let name = os
+                .pretty_name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", os.id, os.version_id.as_deref().unwrap_or("")).trim().to_owned());
             let _ = writeln!(out, "OS:        {name}");
         }
         _ => {
@@ -39,7 +40,8 @@ pub(super) fn render(report: &Report) -> String {
         .packages
         .iter()
         .map(|p| {
-            let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let kind =
+                serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             [p.name.clone(), p.version.clone(), kind, p.location.clone()]
         })
         .collect();
