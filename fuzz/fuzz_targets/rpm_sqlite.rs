@@ -1,0 +1,9 @@
+//! An rpm database in the sqlite format, then every header it yields.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = inventory::rpm::sqlite::read(data);
+    let _ = inventory::rpm::read_packages(inventory::rpm::Backend::Sqlite, data);
+});
