@@ -4,6 +4,10 @@
 //! Architecture invariant: knows nothing of HTTP servers or the console. Feed parsers
 //! never panic on input and report what they skipped.
 
+pub mod matcher;
 pub mod model;
+pub mod urgency;
 
 pub use model::{Affected, Cvss, Ecosystem, Range, RangeKind, SourceInfo, Status, Vulnerability};
+pub use matcher::{Finding, Matches, VulnSource, match_inventory};
+pub use urgency::{Urgency, UrgencyPolicy};
