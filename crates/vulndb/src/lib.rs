@@ -4,6 +4,7 @@
 //! Architecture invariant: knows nothing of HTTP servers or the console. Feed parsers
 //! never panic on input and report what they skipped.
 
+pub mod ignore;
 pub mod matcher;
 pub mod model;
 pub mod urgency;
