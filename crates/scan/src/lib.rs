@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod progress;
+pub mod vulns;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,11 +34,14 @@ pub struct ImageSummary {
 }
 
 /// The result of one scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub image: ImageSummary,
     pub inventory: Inventory,
+    /// Present when the scan looked for vulnerabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<vulns::VulnReport>,
 }
 
 /// Errors that end a scan.
@@ -55,6 +59,8 @@ pub struct Options {
     pub inventory: inventory::Options,
     /// Updated while the scan runs, for a progress display.
     pub progress: Option<std::sync::Arc<progress::Counters>>,
+    /// Look for vulnerabilities with this data (none: inventory only).
+    pub vulns: Option<vulns::VulnOptions>,
 }
 
 /// Scans the image named by `reference`.
@@ -85,7 +91,8 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         layers: img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect(),
         size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
     };
-    Ok(Report { schema_version: 1, image, inventory })
+    let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, v));
+    Ok(Report { schema_version: 1, image, inventory, vulnerabilities })
 }
 
 /// Passes everything through to `inner` and counts files for the progress display.

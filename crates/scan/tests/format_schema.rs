@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use inventory::{Inventory, OsInfo, Package, PackageType};
+use scan::vulns::VulnReport;
 use scan::{Format, ImageSummary, Report};
+use vulndb::{Finding, Urgency};
 
 fn package(name: &str, version: &str, kind: PackageType, purl: &str, licenses: &[&str]) -> Package {
     Package {
@@ -57,6 +59,49 @@ fn report() -> Report {
             ],
             ..Default::default()
         },
+        vulnerabilities: Some(VulnReport {
+            findings: vec![
+                finding("DSA-5514-1", "CVE-2023-4911", "libc6", Urgency::FixAsap, false),
+                finding("GHSA-j8r2-6x86-q33q", "GHSA-j8r2-6x86-q33q", "requests", Urgency::CanDelay, true),
+            ],
+            ..Default::default()
+        }),
+    }
+}
+
+fn finding(id: &str, vulnerability: &str, package: &str, urgency: Urgency, ignored: bool) -> Finding {
+    let purl = report_purl(package);
+    Finding {
+        id: id.into(),
+        vulnerability: vulnerability.into(),
+        cves: vec!["CVE-2023-4911".into()],
+        advisories: if id.starts_with("DSA") { vec![id.into()] } else { vec![] },
+        package: package.into(),
+        package_type: PackageType::Deb,
+        purl,
+        installed_version: "1.0".into(),
+        matched_name: package.into(),
+        ecosystem: "debian:12".into(),
+        fixed_version: Some("1.1".into()),
+        status: vulndb::Status::Fixed,
+        cvss_score: Some(7.8),
+        cvss_vector: Some("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H".into()),
+        severity: None,
+        distro_urgency: Some("high".into()),
+        published: Some("2023-10-03T18:15:00Z".into()),
+        description: Some("A buffer overflow.".into()),
+        solution: "Upgrade.".into(),
+        layer: Some(0),
+        urgency,
+        ignored,
+        ignore_reason: ignored.then(|| "accepted".into()),
+    }
+}
+
+fn report_purl(package: &str) -> String {
+    match package {
+        "libc6" => "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4".into(),
+        _ => "pkg:pypi/requests@2.31.0".into(),
     }
 }
 
@@ -90,6 +135,34 @@ fn cyclonedx_is_schema_valid_and_lists_packages_with_purls() {
     let refs: std::collections::HashSet<_> = comps.iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
     assert_eq!(refs.len(), 5, "bom-refs must be unique");
     assert_eq!(doc["metadata"]["component"]["components"][0]["type"], "operating-system");
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 2);
+    assert_eq!(vulns[0]["id"], "CVE-2023-4911");
+    assert_eq!(vulns[0]["affects"][0]["ref"], "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4");
+    assert_eq!(vulns[0]["references"][0]["id"], "DSA-5514-1");
+    assert_eq!(vulns[1]["references"][0]["id"], "CVE-2023-4911");
+    assert_eq!(vulns[1]["analysis"]["response"][0], "will_not_fix");
+}
+
+#[test]
+fn sarif_has_one_result_per_finding() {
+    let text = scan::render(&report(), Format::Sarif, "2026-11-26T10:00:00Z");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ruleId"], "DSA-5514-1");
+    assert_eq!(results[0]["level"], "error");
+    let props = &results[0]["properties"];
+    assert_eq!(props["urgency"], "fix-asap");
+    assert_eq!(props["package"], "libc6");
+    assert_eq!(props["installedVersion"], "1.0");
+    assert_eq!(props["fixedVersion"], "1.1");
+    assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "/var/lib/dpkg/status");
+    assert!(results[0].get("suppressions").is_none());
+    assert_eq!(results[1]["suppressions"][0]["justification"], "accepted");
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules[results[1]["ruleIndex"].as_u64().unwrap() as usize]["id"], "GHSA-j8r2-6x86-q33q");
 }
 
 #[test]

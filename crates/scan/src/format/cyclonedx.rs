@@ -39,7 +39,7 @@ pub(super) fn render(report: &Report, now: &str) -> String {
         props.push(prop(&format!("cguard:image:layer:{i}"), layer));
     }
     image["properties"] = Value::Array(props);
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
@@ -53,6 +53,9 @@ pub(super) fn render(report: &Report, now: &str) -> String {
         "components": components,
         "dependencies": [{"ref": image_ref, "dependsOn": refs}],
     });
+    if let Some(v) = &report.vulnerabilities {
+        doc["vulnerabilities"] = Value::Array(vulnerabilities(report, &refs, &v.findings));
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -95,4 +98,107 @@ fn component(report: &Report, p: &inventory::Package, bom_ref: &str) -> Value {
 
 fn prop(name: &str, value: &str) -> Value {
     json!({"name": name, "value": value})
+}
+
+/// One CycloneDX vulnerability per finding: its id, the CVE ids it concerns (as
+/// references), the rating, the solution, and the affected component by its bom-ref.
+fn vulnerabilities(report: &Report, refs: &[String], findings: &[vulndb::Finding]) -> Vec<Value> {
+    findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let component = report
+                .inventory
+                .packages
+                .iter()
+                .position(|p| p.purl == f.purl)
+                .and_then(|at| refs.get(at))
+                .cloned()
+                .unwrap_or_else(|| f.purl.clone());
+            let mut v = json!({
+                "bom-ref": format!("vuln-{}", i + 1),
+                "id": f.vulnerability,
+                "source": {"name": source_name(&f.vulnerability)},
+                "recommendation": f.solution,
+                "affects": [{"ref": component, "versions": [{"version": f.installed_version, "status": "affected"}]}],
+            });
+            let mut references: Vec<Value> = f
+                .cves
+                .iter()
+                .filter(|c| **c != f.vulnerability)
+                .map(|c| json!({"id": c, "source": {"name": "NVD", "url": format!("https://nvd.nist.gov/vuln/detail/{c}")}}))
+                .collect();
+            references.extend(f.advisories.iter().map(|a| json!({"id": a, "source": {"name": source_name(a)}})));
+            if !references.is_empty() {
+                v["references"] = Value::Array(references);
+            }
+            if let Some(d) = &f.description {
+                v["description"] = json!(d);
+            }
+            if let Some(p) = &f.published {
+                v["published"] = json!(p);
+            }
+            let mut rating = json!({"severity": severity(f)});
+            if let Some(score) = f.cvss_score {
+                rating["score"] = json!(score);
+            }
+            if let Some(vector) = &f.cvss_vector {
+                rating["vector"] = json!(vector);
+                rating["method"] = json!(cvss_method(vector));
+            }
+            v["ratings"] = json!([rating]);
+            let mut props = vec![
+                prop("cguard:urgency", f.urgency.as_str()),
+                prop("cguard:status", &serde_json::to_value(f.status).ok().and_then(|s| s.as_str().map(str::to_owned)).unwrap_or_default()),
+                prop("cguard:cves", &f.cves.join(",")),
+            ];
+            if let Some(fixed) = &f.fixed_version {
+                props.push(prop("cguard:fixed-version", fixed));
+            }
+            v["properties"] = Value::Array(props);
+            if f.ignored {
+                v["analysis"] = json!({
+                    "state": "exploitable",
+                    "response": ["will_not_fix"],
+                    "detail": f.ignore_reason.clone().unwrap_or_default(),
+                });
+            }
+            v
+        })
+        .collect()
+}
+
+fn source_name(id: &str) -> &'static str {
+    match id.split('-').next().unwrap_or("") {
+        "CVE" => "NVD",
+        "GHSA" => "GitHub Advisory Database",
+        "DSA" | "DLA" => "Debian",
+        "USN" => "Ubuntu",
+        "GO" => "Go Vulnerability Database",
+        "RUSTSEC" => "RustSec",
+        "PYSEC" => "PyPA",
+        _ => "OSV",
+    }
+}
+
+fn severity(f: &vulndb::Finding) -> &'static str {
+    match f.cvss_score {
+        Some(s) if s >= 9.0 => "critical",
+        Some(s) if s >= 7.0 => "high",
+        Some(s) if s >= 4.0 => "medium",
+        Some(s) if s > 0.0 => "low",
+        _ => "unknown",
+    }
+}
+
+fn cvss_method(vector: &str) -> &'static str {
+    if vector.starts_with("CVSS:4") {
+        "CVSSv4"
+    } else if vector.starts_with("CVSS:3.1") {
+        "CVSSv31"
+    } else if vector.starts_with("CVSS:3") {
+        "CVSSv3"
+    } else {
+        "CVSSv2"
+    }
 }

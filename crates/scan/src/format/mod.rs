@@ -2,6 +2,7 @@
 
 mod cyclonedx;
 mod json;
+mod sarif;
 mod spdx;
 mod table;
 
@@ -16,6 +17,7 @@ pub enum Format {
     Json,
     CycloneDx,
     Spdx,
+    Sarif,
 }
 
 impl FromStr for Format {
@@ -27,7 +29,8 @@ impl FromStr for Format {
             "json" => Format::Json,
             "cyclonedx" | "cyclonedx-json" => Format::CycloneDx,
             "spdx" | "spdx-json" => Format::Spdx,
-            other => return Err(format!("unknown format {other:?} (expected table, json, cyclonedx or spdx)")),
+            "sarif" => Format::Sarif,
+            other => return Err(format!("unknown format {other:?} (expected table, json, cyclonedx, spdx or sarif)")),
         })
     }
 }
@@ -40,6 +43,7 @@ pub fn render(report: &Report, format: Format, now: &str) -> String {
         Format::Json => json::render(report),
         Format::CycloneDx => cyclonedx::render(report, now),
         Format::Spdx => spdx::render(report, now),
+        Format::Sarif => sarif::render(report),
     }
 }
 

@@ -35,19 +35,68 @@ pub(super) fn render(report: &Report) -> String {
         human(f.unowned_bytes)
     );
     let _ = writeln!(out, "Packages:  {}", inv.packages.len());
+    if let Some(v) = &report.vulnerabilities {
+        vulnerabilities(&mut out, v);
+    } else {
+        packages(&mut out, report);
+    }
+    if !inv.problems.is_empty() {
+        let _ = writeln!(out, "\nThe inventory is partial; {} problem(s):", inv.problems.len());
+        for p in &inv.problems {
+            let _ = writeln!(out, "  {} {}: {}", p.analyzer, p.path, p.message);
+        }
+    }
+    out
+}
+
+fn vulnerabilities(out: &mut String, v: &crate::vulns::VulnReport) {
+    let s = &v.summary;
+    let _ = writeln!(
+        out,
+        "Vulnerabilities: {} fix-asap, {} can-delay, {} no-need-now, {} ignored",
+        s.fix_asap, s.can_delay, s.no_need_now, s.ignored
+    );
+    for w in &v.warnings {
+        let _ = writeln!(out, "Warning:   {w}");
+    }
     out.push('\n');
-    let rows: Vec<[String; 4]> = inv
+    let rows: Vec<Vec<String>> = v
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                if f.ignored { format!("{} (ignored)", f.urgency.as_str()) } else { f.urgency.as_str().to_owned() },
+                f.id.clone(),
+                f.package.clone(),
+                f.installed_version.clone(),
+                f.fixed_version.clone().unwrap_or_else(|| "-".into()),
+                f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_else(|| "-".into()),
+                f.cves.iter().filter(|c| **c != f.id).cloned().collect::<Vec<_>>().join(" "),
+            ]
+        })
+        .collect();
+    grid(out, &["URGENCY", "ID", "PACKAGE", "INSTALLED", "FIXED", "CVSS", "CVE"], &rows);
+}
+
+fn packages(out: &mut String, report: &Report) {
+    out.push('\n');
+    let rows: Vec<Vec<String>> = report
+        .inventory
         .packages
         .iter()
         .map(|p| {
             let kind =
                 serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            [p.name.clone(), p.version.clone(), kind, p.location.clone()]
+            vec![p.name.clone(), p.version.clone(), kind, p.location.clone()]
         })
         .collect();
-    let headers = ["NAME", "VERSION", "TYPE", "LOCATION"];
-    let mut widths = headers.map(str::len);
-    for r in &rows {
+    grid(out, &["NAME", "VERSION", "TYPE", "LOCATION"], &rows);
+}
+
+/// Writes aligned columns; the last column is not padded.
+fn grid(out: &mut String, headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count()).min(60);
         }
@@ -63,18 +112,11 @@ pub(super) fn render(report: &Report) -> String {
         }
         l.trim_end().to_owned()
     };
-    let _ = writeln!(out, "{}", line(&headers));
-    for r in &rows {
+    let _ = writeln!(out, "{}", line(headers));
+    for r in rows {
         let cells: Vec<&str> = r.iter().map(String::as_str).collect();
         let _ = writeln!(out, "{}", line(&cells));
     }
-    if !inv.problems.is_empty() {
-        let _ = writeln!(out, "\nThe inventory is partial; {} problem(s):", inv.problems.len());
-        for p in &inv.problems {
-            let _ = writeln!(out, "  {} {}: {}", p.analyzer, p.path, p.message);
-        }
-    }
-    out
 }
 
 fn human(bytes: u64) -> String {
