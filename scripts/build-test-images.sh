@@ -6,7 +6,8 @@
 #   extra.tar    minbase + python3 perl curl openssh-server nginx    (cguard-test/extra:bookworm)
 #   lang.tar     extra + Python packages and a Node project          (cguard-test/lang:bookworm)
 #   rpm.tar      a root filesystem populated with Debian's rpm       (cguard-test/rpm:latest)
-# and minbase-root/, the unpacked minbase root filesystem (for dir: scans).
+# and minbase-root/, the unpacked minbase root filesystem (for dir: scans), and
+# extra-oci/, the extra image as an OCI image layout.
 set -euo pipefail
 
 out=${CGUARD_IMAGES:-$(cd "$(dirname "$0")/.." && pwd)/.cache/images}
@@ -66,6 +67,13 @@ if ! have rpm cguard-test/rpm:latest; then
   "$(dirname "$0")/build-rpm-root.sh" "$work/rpmroot"
   tar --numeric-owner -C "$work/rpmroot" -c . | docker import - cguard-test/rpm:latest >/dev/null
   save rpm cguard-test/rpm:latest
+fi
+
+# The extra image as an OCI image layout too (directory), converted by skopeo offline.
+if [ ! -s "$out/extra-oci/index.json" ]; then
+  echo "converting extra to an OCI layout"
+  rm -rf "$out/extra-oci"
+  skopeo copy -q "docker-archive:$out/extra.tar" "oci:$out/extra-oci:bookworm"
 fi
 
 echo "test images ready in $out"
