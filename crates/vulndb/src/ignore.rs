@@ -63,10 +63,8 @@ impl IgnoreRules {
             if r.reason.trim().is_empty() {
                 return Err(bad("`reason` is empty: say why the finding is accepted"));
             }
-            if let Some(e) = &r.expires {
-                if !is_date(e) {
-                    return Err(bad("`expires` must be a date, YYYY-MM-DD"));
-                }
+            if r.expires.as_deref().is_some_and(|e| !is_date(e)) {
+                return Err(bad("`expires` must be a date, YYYY-MM-DD"));
             }
         }
         Ok(rules)

@@ -154,10 +154,8 @@ pub fn lookup(p: &Package, os: &OsInfo) -> Option<Lookup> {
         PackageType::Rpm => {
             let ecosystem = os_ecosystem(os)?;
             let mut names = vec![p.name.clone()];
-            if let Some(src) = &p.source_name {
-                if src != &p.name {
-                    names.push(src.clone());
-                }
+            if let Some(src) = p.source_name.as_ref().filter(|src| **src != p.name) {
+                names.push(src.clone());
             }
             Some(Lookup { ecosystem, names, version: p.version.clone(), scheme: Scheme::Rpm })
         }
@@ -239,23 +237,33 @@ pub fn pep503(name: &str) -> String {
 
 /// Whether `version` is affected by `entry`. `Err` when the version does not parse.
 pub fn is_affected(entry: &Affected, version: &str, scheme: Scheme) -> Result<bool, String> {
+    affected_by(entry, version, scheme).map(|m| m.is_some())
+}
+
+/// `Some(fix)` when `version` is affected by `entry`, where `fix` is the version that
+/// fixes the range the installed version falls in (an entry can have fixed and unfixed
+/// ranges). `Err` when the version does not parse under `scheme`.
+pub fn affected_by(entry: &Affected, version: &str, scheme: Scheme) -> Result<Option<Option<String>>, String> {
     match entry.status {
-        Status::NotAffected | Status::Unimportant => return Ok(false),
-        Status::Fixed => {}
+        Status::NotAffected | Status::Unimportant => return Ok(None),
         // Open entries without ranges affect every version.
-        _ if entry.ranges.is_empty() && entry.versions.is_empty() => return Ok(true),
+        Status::Affected | Status::WillNotFix | Status::NoDsa | Status::Postponed | Status::EndOfLife
+            if entry.ranges.is_empty() && entry.versions.is_empty() =>
+        {
+            return Ok(Some(None));
+        }
         _ => {}
-    }
-    if entry.versions.iter().any(|v| v == version) {
-        return Ok(true);
     }
     let cmp = |a: &str, b: &str| vercmp::compare(scheme, a, b).map_err(|e| e.to_string());
     for range in &entry.ranges {
         if range_contains(range, version, &cmp)? {
-            return Ok(true);
+            return Ok(Some(range.fixed.clone()));
         }
     }
-    Ok(false)
+    if entry.versions.iter().any(|v| v == version) {
+        return Ok(Some(entry.fixed_version.clone().filter(|_| entry.status == Status::Fixed)));
+    }
+    Ok(None)
 }
 
 fn range_contains(
@@ -266,10 +274,10 @@ fn range_contains(
     if range.kind == RangeKind::Git {
         return Ok(false);
     }
-    if let Some(intro) = range.introduced.as_deref().filter(|v| !v.is_empty() && *v != "0") {
-        if cmp(version, intro)? == Ordering::Less {
-            return Ok(false);
-        }
+    if let Some(intro) = range.introduced.as_deref().filter(|v| !v.is_empty() && *v != "0")
+        && cmp(version, intro)? == Ordering::Less
+    {
+        return Ok(false);
     }
     if let Some(fixed) = range.fixed.as_deref() {
         return Ok(cmp(version, fixed)? == Ordering::Less);
@@ -296,15 +304,15 @@ pub fn match_inventory(inventory: &Inventory, source: &dyn VulnSource, policy: &
                 if !seen.insert(entry.vulnerability.clone()) {
                     continue;
                 }
-                match is_affected(&entry, &lookup.version, lookup.scheme) {
-                    Ok(true) => {
+                match affected_by(&entry, &lookup.version, lookup.scheme) {
+                    Ok(Some(fix)) => {
                         let vuln = source.vulnerability(&entry.vulnerability);
                         if vuln.as_ref().is_some_and(|v| v.withdrawn) {
                             continue;
                         }
-                        out.findings.push(finding(p, &lookup, name, &entry, vuln.as_ref(), policy));
+                        out.findings.push(finding(p, &lookup, name, &entry, fix, vuln.as_ref(), policy));
                     }
-                    Ok(false) => {}
+                    Ok(None) => {}
                     Err(message) => out.problems.push(MatchProblem {
                         package: p.name.clone(),
                         version: lookup.version.clone(),
@@ -324,6 +332,7 @@ fn finding(
     lookup: &Lookup,
     name: &str,
     entry: &Affected,
+    fix: Option<String>,
     vuln: Option<&Vulnerability>,
     policy: &UrgencyPolicy,
 ) -> Finding {
@@ -335,10 +344,10 @@ fn finding(
     cves.sort();
     cves.dedup();
     let cvss = vuln.and_then(crate::urgency::preferred_cvss);
-    let fixed_version = entry
-        .fixed_version
-        .clone()
-        .or_else(|| entry.ranges.iter().find_map(|r| r.fixed.clone()).filter(|_| entry.status == Status::Fixed));
+    // A fix only counts where the distribution ships one: `will-not-fix`, `no-dsa`,
+    // `postponed` and end-of-life entries have none for this release.
+    let fixable = matches!(entry.status, Status::Fixed | Status::Affected);
+    let fixed_version = fix.filter(|_| fixable);
     let urgency = policy.decide(entry, vuln, fixed_version.is_some());
     let id = entry.advisories.first().cloned().unwrap_or_else(|| entry.vulnerability.clone());
     Finding {
@@ -352,7 +361,7 @@ fn finding(
         installed_version: p.version.clone(),
         matched_name: name.to_owned(),
         ecosystem: lookup.ecosystem.clone(),
-        solution: solution(p, name, entry, fixed_version.as_deref()),
+        solution: solution(p, name, entry.status, fixed_version.as_deref()),
         fixed_version,
         status: entry.status,
         cvss_score: cvss.map(|c| c.base_score),
@@ -369,10 +378,10 @@ fn finding(
 }
 
 /// The solution text: what to upgrade to, or why there is nothing to upgrade to.
-fn solution(p: &Package, source: &str, entry: &Affected, fixed: Option<&str>) -> String {
+fn solution(p: &Package, source: &str, status: Status, fixed: Option<&str>) -> String {
     let what = if source == p.name { p.name.clone() } else { format!("{} (source package {source})", p.name) };
-    match (entry.status, fixed) {
-        (Status::Fixed, Some(v)) => format!("Upgrade {what} to {v} or later."),
+    match (status, fixed) {
+        (Status::Fixed | Status::Affected, Some(v)) => format!("Upgrade {what} to {v} or later."),
         (Status::WillNotFix, _) => {
             format!("No fix: the distribution decided not to fix {what}; mitigate or replace it.")
         }

@@ -129,7 +129,7 @@ impl UrgencyPolicy {
     /// The urgency of a finding for `entry`, with or without a fixed version.
     pub fn decide(&self, entry: &Affected, vuln: Option<&Vulnerability>, has_fix: bool) -> Urgency {
         let level = self.severity(entry, vuln);
-        let fixable = has_fix && entry.status == Status::Fixed;
+        let fixable = has_fix && matches!(entry.status, Status::Fixed | Status::Affected);
         if !fixable {
             return if level >= self.no_fix_watch_from { Urgency::CanDelay } else { Urgency::NoNeedNow };
         }
