@@ -85,10 +85,10 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image, Erro
 
 /// For the fuzz targets: parse a registry document and pick a platform from an index.
 pub(crate) fn fuzz_registry_document(bytes: &[u8]) {
-    if let Ok(registry::manifest::Document::Index(index)) = registry::manifest::parse_document(bytes, None) {
-        if let Ok(want) = registry::manifest::WantedPlatform::parse("linux/arm64/v8") {
-            let _ = registry::manifest::select(&index, &want);
-        }
+    if let Ok(registry::manifest::Document::Index(index)) = registry::manifest::parse_document(bytes, None)
+        && let Ok(want) = registry::manifest::WantedPlatform::parse("linux/arm64/v8")
+    {
+        let _ = registry::manifest::select(&index, &want);
     }
     let _ = registry::manifest::parse_document(bytes, Some("application/vnd.oci.image.manifest.v1+json"));
 }
