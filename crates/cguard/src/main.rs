@@ -1,5 +1,6 @@
 //! The `cguard` binary: command-line parsing and wiring only.
 
+mod db_cmd;
 mod scan_cmd;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,9 @@ struct Cli {
 enum Command {
     /// Scan one image and report what is in it.
     Scan(scan_cmd::ScanArgs),
+    /// Manage the vulnerability database.
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +32,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
+        Command::Db(cmd) => db_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

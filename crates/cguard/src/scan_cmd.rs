@@ -33,11 +33,95 @@ pub struct ScanArgs {
     /// Extra PEM CA certificate(s) to trust for HTTPS registries and their token servers.
     #[arg(long = "registry-ca-file")]
     ca_file: Option<std::path::PathBuf>,
+    /// Analyses to run, comma-separated: vuln, malware, secret, baseline (default: all available).
+    #[arg(long, value_delimiter = ',', default_values_t = ["vuln".to_owned()])]
+    scanners: Vec<String>,
+    /// Vulnerability database (default: $CGUARD_DB or ~/.cache/cguard/vuln.db).
+    #[arg(long, env = "CGUARD_DB")]
+    db: Option<std::path::PathBuf>,
+    /// Warn when the database is older than this many hours.
+    #[arg(long, default_value_t = 72)]
+    max_db_age_hours: u64,
+    /// Ignore rules (default: .cguardignore.yaml in the current directory, when present).
+    #[arg(long)]
+    ignore_file: Option<std::path::PathBuf>,
+    /// Urgency rule settings (YAML or JSON), see docs/urgency.md.
+    #[arg(long)]
+    urgency_config: Option<std::path::PathBuf>,
+    /// Exit with --exit-code when a finding (not ignored) is at least this urgent.
+    #[arg(long, value_parser = ["fix-asap", "can-delay", "no-need-now"])]
+    fail_on: Option<String>,
+    /// Exit code for --fail-on.
+    #[arg(long, default_value_t = 1)]
+    exit_code: u8,
+}
+
+const KNOWN_SCANNERS: &[&str] = &["vuln", "malware", "secret", "baseline"];
+
+/// Opens the vulnerability database for a scan. Without an explicit `--db`, a missing
+/// database is a warning (the inventory still comes out); a named one must open.
+fn vuln_options(args: &ScanArgs) -> anyhow::Result<Option<scan::vulns::VulnOptions>> {
+    let explicit = args.db.is_some();
+    let path = args.db.clone().unwrap_or_else(vulndb::default_db_path);
+    if !explicit && !path.exists() {
+        eprintln!(
+            "warning: no vulnerability database at {}: vulnerabilities are not checked \
+             (run `cguard db update`, or `cguard db build --from DIR`)",
+            path.display()
+        );
+        return Ok(None);
+    }
+    let db = vulndb::Database::open(&path)
+        .with_context(|| format!("opening the vulnerability database {}", path.display()))?;
+    let status = db.status();
+    if status.is_older_than(std::time::Duration::from_secs(args.max_db_age_hours * 3600)) {
+        eprintln!(
+            "warning: the vulnerability database was built {} ({} hours ago): run `cguard db update`",
+            status.built_at,
+            status.age_seconds / 3600
+        );
+    }
+    let ignore_path = args.ignore_file.clone().or_else(|| {
+        let default = std::path::PathBuf::from(".cguardignore.yaml");
+        default.exists().then_some(default)
+    });
+    let ignore = match &ignore_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            vulndb::ignore::IgnoreRules::parse(&text).with_context(|| format!("in {}", p.display()))?
+        }
+        None => Default::default(),
+    };
+    let policy = match &args.urgency_config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_yaml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
+        }
+        None => vulndb::UrgencyPolicy::default(),
+    };
+    let database = scan::vulns::DatabaseSummary {
+        path: path.display().to_string(),
+        built: Some(status.built_at.clone()),
+        sources: status.sources.iter().map(|s| s.name.clone()).collect(),
+    };
+    Ok(Some(scan::vulns::VulnOptions {
+        source: std::sync::Arc::new(db),
+        policy,
+        ignore,
+        database,
+        today: scan::now_utc()[..10].to_owned(),
+    }))
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let format: scan::Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    if let Some(unknown) = args.scanners.iter().find(|s| !KNOWN_SCANNERS.contains(&s.as_str())) {
+        anyhow::bail!("unknown scanner {unknown:?} (expected {})", KNOWN_SCANNERS.join(", "));
+    }
     let mut options = scan::Options::default();
+    if args.scanners.iter().any(|s| s == "vuln") {
+        options.vulns = vuln_options(&args)?;
+    }
     options.open.platform = Some(args.platform.clone());
     options.open.username = args.username.clone();
     options.open.password = args.password.clone();
@@ -60,6 +144,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
+    }
+    if let (Some(level), Some(v)) = (&args.fail_on, &report.vulnerabilities) {
+        let threshold = vulndb::Urgency::parse(level).unwrap_or(vulndb::Urgency::FixAsap);
+        if v.fails(threshold) {
+            return Ok(ExitCode::from(args.exit_code));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
