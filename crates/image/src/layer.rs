@@ -290,46 +290,80 @@ impl<R: Read> Read for Bounded<R> {
 
 /// Reads one layer stored in a byte range of a local file (a docker archive member, an
 /// OCI layout blob). An uncompressed layer is walked with seeks over the contents nobody
-/// wants, while a second thread hashes the range for the digest checks; a compressed one
-/// is streamed like any other blob.
+/// wants, while a background thread hashes the range for the digest checks: the returned
+/// [`PendingDigest`] must be [checked](PendingDigest::check) before the result is trusted.
+/// A compressed layer is streamed like any other blob and checked at once.
 #[allow(clippy::too_many_arguments)]
 pub fn apply_layer_range(
     tree: &mut FileTree,
     layer: u32,
-    file: &std::fs::File,
+    file: &std::sync::Arc<std::fs::File>,
     offset: u64,
     len: u64,
     expected: &Expected<'_>,
     limits: &Limits,
     visitor: &mut dyn LayerVisitor,
-) -> Result<LayerStats, Error> {
+) -> Result<(LayerStats, Option<PendingDigest>), Error> {
     use std::os::unix::fs::FileExt;
     let mut head = [0u8; 4];
     let n = file.read_at(&mut head, offset).map_err(|e| Error::layer(layer, e))?;
     if sniff(&head[..n]) != Compression::None {
         let mut range = Range::new(file, offset, len);
-        return apply_layer(tree, layer, &mut range, expected, limits, visitor);
+        return apply_layer(tree, layer, &mut range, expected, limits, visitor).map(|s| (s, None));
     }
     if len > limits.max_layer_bytes {
         return Err(Error::Bomb { layer, limit: limits.max_layer_bytes });
     }
-    let wants_hash = expected.blob.is_some() || expected.diff_id.is_some();
-    let (entries, digest) = std::thread::scope(|scope| {
-        let hasher = wants_hash.then(|| scope.spawn(|| hash_range(file, offset, len)));
-        let mut archive = tar::Archive::new(Range::new(file, offset, len));
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| Error::layer(layer, e))
-            .and_then(|entries| walk_entries(tree, layer, entries, limits, visitor));
-        let digest = hasher.map(|h| h.join().unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked"))));
-        (entries, digest)
+    let pending = (expected.blob.is_some() || expected.diff_id.is_some()).then(|| {
+        let file = std::sync::Arc::clone(file);
+        PendingDigest {
+            layer,
+            blob: expected.blob.map(str::to_owned),
+            diff_id: expected.diff_id.map(str::to_owned),
+            hasher: std::thread::spawn(move || hash_range(&file, offset, len)),
+        }
     });
-    let entries = entries?;
-    let digest = digest.transpose().map_err(|e| Error::layer(layer, e))?;
-    // An uncompressed blob is its own tar stream: blob digest and diff id are one hash.
-    check_digest(layer, "blob", expected.blob, digest.as_deref())?;
-    check_digest(layer, "diff_id", expected.diff_id, digest.as_deref())?;
-    Ok(LayerStats { entries, stored_bytes: len, tar_bytes: len })
+    let mut archive = tar::Archive::new(Range::new(file, offset, len));
+    let walked = archive
+        .entries_with_seek()
+        .map_err(|e| Error::layer(layer, e))
+        .and_then(|entries| walk_entries(tree, layer, entries, limits, visitor));
+    match walked {
+        Ok(entries) => Ok((LayerStats { entries, stored_bytes: len, tar_bytes: len }, pending)),
+        Err(e) => {
+            // The walk's error says what is wrong with the layer; the hash is only awaited
+            // so that its thread does not outlive the call.
+            if let Some(p) = pending {
+                let _ = p.check();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The digest of an uncompressed local layer, still being computed in the background.
+#[derive(Debug)]
+#[must_use = "a layer is only trusted once its digest is checked"]
+pub struct PendingDigest {
+    layer: u32,
+    blob: Option<String>,
+    diff_id: Option<String>,
+    hasher: std::thread::JoinHandle<io::Result<String>>,
+}
+
+impl PendingDigest {
+    /// Waits for the digest and compares it with the expected ones.
+    pub fn check(self) -> Result<(), Error> {
+        let layer = self.layer;
+        let digest = self
+            .hasher
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked")))
+            .map_err(|e| Error::layer(layer, e))?;
+        // An uncompressed blob is its own tar stream: blob digest and diff id are one hash.
+        check_digest(layer, "blob", self.blob.as_deref(), Some(&digest))?;
+        check_digest(layer, "diff_id", self.diff_id.as_deref(), Some(&digest))
+    }
 }
 
 fn hash_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<String> {

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 
 pub use config::ImageConfig;
 pub use layer::{
-    Compression, Expected, LayerStats, LayerVisitor, NoContent, Range, apply_layer, apply_layer_range, sniff,
+    Compression, Expected, LayerStats, LayerVisitor, NoContent, PendingDigest, Range, apply_layer, apply_layer_range,
+    sniff,
 };
 pub use source::{SourceKind, SourceSpec};
 pub use tree::{FileEntry, FileKind, FileTree};
@@ -163,6 +164,27 @@ impl std::fmt::Debug for Image {
     }
 }
 
+/// Digest checks still running after [`Image::read_deferred`].
+#[derive(Debug, Default)]
+#[must_use = "the image is only trusted once its digests are checked"]
+pub struct Verification {
+    digests: Vec<PendingDigest>,
+}
+
+impl Verification {
+    /// Waits for every pending digest and fails on the first mismatch.
+    pub fn wait(self) -> Result<(), Error> {
+        let mut first_error = None;
+        for d in self.digests {
+            // Join every thread even after a failure, so none outlives the scan.
+            if let Err(e) = d.check() {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
 /// What [`Image::read`] produced.
 #[derive(Debug)]
 pub struct ReadOutcome {
@@ -209,21 +231,38 @@ impl Image {
     /// Reads every layer in order, verifying digests, and returns the merged tree. The
     /// visitor sees the contents it asks for as they stream past.
     pub fn read(&self, limits: &Limits, visitor: &mut dyn LayerVisitor) -> Result<ReadOutcome, Error> {
+        let (outcome, verification) = self.read_deferred(limits, visitor)?;
+        verification.wait()?;
+        Ok(outcome)
+    }
+
+    /// Like [`Image::read`], but digests of local uncompressed layers may still be being
+    /// computed when it returns, so that the caller's own work overlaps with them. Nothing
+    /// read may be reported before [`Verification::wait`] succeeds.
+    pub fn read_deferred(
+        &self,
+        limits: &Limits,
+        visitor: &mut dyn LayerVisitor,
+    ) -> Result<(ReadOutcome, Verification), Error> {
         let mut tree = FileTree::new();
         let mut stats = Vec::with_capacity(self.layers.len());
+        let mut pending = Verification::default();
         for (index, layer) in self.layers.iter().enumerate() {
             let index_u32 = u32::try_from(index).map_err(|_| Error::Format("too many layers".into()))?;
             let expected = Expected { blob: layer.digest.as_deref(), diff_id: layer.diff_id.as_deref() };
             let s = match self.backend.open_layer(index)? {
                 LayerBody::Blob(mut blob) => apply_layer(&mut tree, index_u32, &mut blob, &expected, limits, visitor)?,
                 LayerBody::Range { file, offset, len } => {
-                    layer::apply_layer_range(&mut tree, index_u32, &file, offset, len, &expected, limits, visitor)?
+                    let (s, digest) =
+                        apply_layer_range(&mut tree, index_u32, &file, offset, len, &expected, limits, visitor)?;
+                    pending.digests.extend(digest);
+                    s
                 }
                 LayerBody::Directory(root) => dir::apply_dir(&mut tree, index_u32, &root, limits, visitor)?,
             };
             tracing::debug!(layer = index, entries = s.entries, tar_bytes = s.tar_bytes, "layer read");
             stats.push(s);
         }
-        Ok(ReadOutcome { tree, layers: stats })
+        Ok((ReadOutcome { tree, layers: stats }, pending))
     }
 }

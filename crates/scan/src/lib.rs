@@ -72,12 +72,14 @@ pub fn scan(reference: &str, options: &Options) -> Result<Report, Error> {
 /// Scans an image that is already open.
 pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error> {
     let mut inventorist = inventory::Inventorist::new(&options.inventory);
-    let outcome = match &options.progress {
+    // Layer digests may still be being checked while the inventory is finished and
+    // matched; nothing is returned before they are.
+    let (outcome, verification) = match &options.progress {
         Some(counters) => {
             counters.layers.store(img.layers.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            img.read(&options.limits, &mut Counting { inner: &mut inventorist, counters })?
+            img.read_deferred(&options.limits, &mut Counting { inner: &mut inventorist, counters })?
         }
-        None => img.read(&options.limits, &mut inventorist)?,
+        None => img.read_deferred(&options.limits, &mut inventorist)?,
     };
     let inventory = inventorist.finish(&outcome.tree);
     let image = ImageSummary {
@@ -92,6 +94,7 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
     };
     let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, v));
+    verification.wait()?;
     Ok(Report { schema_version: 1, image, inventory, vulnerabilities })
 }
 
