@@ -254,7 +254,9 @@ pub fn affected_by(entry: &Affected, version: &str, scheme: Scheme) -> Result<Op
         }
         _ => {}
     }
-    let cmp = |a: &str, b: &str| vercmp::compare(scheme, a, b).map_err(|e| e.to_string());
+    let cmp = |a: &str, b: &str| {
+        vercmp::compare(scheme, &go_spelling(scheme, a), &go_spelling(scheme, b)).map_err(|e| e.to_string())
+    };
     for range in &entry.ranges {
         if range_contains(range, version, &cmp)? {
             return Ok(Some(range.fixed.clone()));
@@ -264,6 +266,17 @@ pub fn affected_by(entry: &Affected, version: &str, scheme: Scheme) -> Result<Op
         return Ok(Some(entry.fixed_version.clone().filter(|_| entry.status == Status::Fixed)));
     }
     Ok(None)
+}
+
+/// OSV's Go records write versions without the `v` that Go module versions carry
+/// (`1.19.8`, `0.0.0-20211209124913-491a49abca63`), while `vercmp::go` requires it, as
+/// `golang.org/x/mod/semver` does. Both spellings name the same version.
+fn go_spelling(scheme: Scheme, version: &str) -> std::borrow::Cow<'_, str> {
+    if scheme == Scheme::Go && !version.starts_with('v') {
+        std::borrow::Cow::Owned(format!("v{version}"))
+    } else {
+        std::borrow::Cow::Borrowed(version)
+    }
 }
 
 fn range_contains(
@@ -474,5 +487,9 @@ mod tests {
         assert_eq!(is_affected(&entry(Status::Unimportant, vec![]), "9", Scheme::Dpkg), Ok(false));
         assert_eq!(is_affected(&entry(Status::NotAffected, vec![]), "9", Scheme::Dpkg), Ok(false));
         assert!(is_affected(&window, "not a version!", Scheme::Pep440).is_err());
+        // OSV Go ranges are written without the `v` of installed Go module versions.
+        let go = entry(Status::Fixed, vec![range(Some("0"), Some("0.0.0-20211209124913-491a49abca63"), None)]);
+        assert_eq!(is_affected(&go, "v0.0.0-20211112202133-69e39bad7dc2", Scheme::Go), Ok(true));
+        assert_eq!(is_affected(&go, "v0.4.0", Scheme::Go), Ok(false));
     }
 }
