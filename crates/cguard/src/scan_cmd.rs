@@ -57,6 +57,9 @@ pub struct ScanArgs {
 }
 
 const KNOWN_SCANNERS: &[&str] = &["vuln", "malware", "secret", "baseline"];
+/// Scanners this build runs; the others are named so that scripts written for them get a
+/// clear error rather than a silent pass.
+const AVAILABLE_SCANNERS: &[&str] = &["vuln"];
 
 /// Opens the vulnerability database for a scan. Without an explicit `--db`, a missing
 /// database is a warning (the inventory still comes out); a named one must open.
@@ -117,6 +120,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let format: scan::Format = args.format.parse().map_err(anyhow::Error::msg)?;
     if let Some(unknown) = args.scanners.iter().find(|s| !KNOWN_SCANNERS.contains(&s.as_str())) {
         anyhow::bail!("unknown scanner {unknown:?} (expected {})", KNOWN_SCANNERS.join(", "));
+    }
+    if let Some(missing) = args.scanners.iter().find(|s| !AVAILABLE_SCANNERS.contains(&s.as_str())) {
+        anyhow::bail!(
+            "the {missing} scanner is not available in this version (available: {})",
+            AVAILABLE_SCANNERS.join(", ")
+        );
     }
     let mut options = scan::Options::default();
     if args.scanners.iter().any(|s| s == "vuln") {

@@ -82,6 +82,7 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         None => img.read_deferred(&options.limits, &mut inventorist)?,
     };
     let inventory = inventorist.finish(&outcome.tree);
+    let layers: Vec<String> = img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect();
     let image = ImageSummary {
         reference: img.reference.clone(),
         source: serde_json::to_value(img.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
@@ -90,10 +91,10 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         repo_tags: img.repo_tags.clone(),
         repo_digests: img.repo_digests.clone(),
         platform: img.config.platform(),
-        layers: img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect(),
+        layers,
         size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
     };
-    let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, v));
+    let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, &image.layers, v));
     verification.wait()?;
     Ok(Report { schema_version: 1, image, inventory, vulnerabilities })
 }

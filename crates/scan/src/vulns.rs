@@ -68,9 +68,13 @@ impl VulnReport {
     }
 }
 
-/// Matches `inventory` and applies ignore rules for the image `reference`.
-pub fn check(inventory: &Inventory, reference: &str, options: &VulnOptions) -> VulnReport {
+/// Matches `inventory` and applies ignore rules for the image `reference`, whose layer
+/// digests (base first) name the layer each finding came from.
+pub fn check(inventory: &Inventory, reference: &str, layers: &[String], options: &VulnOptions) -> VulnReport {
     let mut matches = vulndb::match_inventory(inventory, options.source.as_ref(), &options.policy);
+    for f in &mut matches.findings {
+        f.layer_digest = f.layer.and_then(|l| layers.get(l as usize)).cloned();
+    }
     options.ignore.apply(&mut matches.findings, reference, &options.today);
     let mut summary = UrgencyCounts::default();
     for f in &matches.findings {

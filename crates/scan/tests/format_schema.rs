@@ -92,6 +92,7 @@ fn finding(id: &str, vulnerability: &str, package: &str, urgency: Urgency, ignor
         description: Some("A buffer overflow.".into()),
         solution: "Upgrade.".into(),
         layer: Some(0),
+        layer_digest: Some("sha256:aa".into()),
         urgency,
         ignored,
         ignore_reason: ignored.then(|| "accepted".into()),

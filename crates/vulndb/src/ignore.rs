@@ -158,6 +158,7 @@ mod tests {
             description: None,
             solution: String::new(),
             layer: None,
+            layer_digest: None,
             urgency: Urgency::FixAsap,
             ignored: false,
             ignore_reason: None,

@@ -64,6 +64,9 @@ pub struct Finding {
     /// Layer index that brought the package, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<u32>,
+    /// Digest of that layer (filled in by the scan, which knows the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_digest: Option<String>,
     pub urgency: Urgency,
     /// Set by ignore rules; an ignored finding stays in the output.
     #[serde(default)]
@@ -384,6 +387,7 @@ fn finding(
         published: vuln.and_then(|v| v.published.clone()),
         description: vuln.and_then(|v| v.description.clone().or_else(|| v.summary.clone())),
         layer: p.layer,
+        layer_digest: None,
         urgency,
         ignored: false,
         ignore_reason: None,
