@@ -10,6 +10,7 @@
 
 pub mod config;
 mod dir;
+mod fanout;
 #[doc(hidden)]
 pub mod fuzzing;
 mod layer;
@@ -21,6 +22,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 pub use config::ImageConfig;
+pub use fanout::Fanout;
 pub use layer::{
     Compression, Expected, LayerStats, LayerVisitor, NoContent, PendingDigest, Range, apply_layer, apply_layer_range,
     sniff,
