@@ -146,19 +146,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
+crate::order_by_cmp!(Version);
 
 /// Compares two Cargo versions as `semver::Version`'s `Ord` does.
 pub fn compare(a: &str, b: &str) -> Result<Ordering, ParseError> {

@@ -165,19 +165,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
+crate::order_by_cmp!(Version);
 
 /// Compares two Debian versions; an error names the first version dpkg would refuse.
 pub fn compare(a: &str, b: &str) -> Result<Ordering, ParseError> {

@@ -49,6 +49,28 @@ use std::fmt;
 
 pub use error::ParseError;
 
+/// Implements `PartialOrd`, `PartialEq` and `Eq` from a type's `Ord`, so that equality
+/// means "same place in the order" (as the version schemes define it), not "same text".
+#[macro_export]
+#[doc(hidden)]
+macro_rules! order_by_cmp {
+    ($t:ty) => {
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+
+        impl Eq for $t {}
+    };
+}
+
 /// A version ordering scheme: one per package ecosystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scheme {

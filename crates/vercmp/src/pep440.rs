@@ -303,19 +303,7 @@ impl Ord for Version {
     }
 }
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
+crate::order_by_cmp!(Version);
 
 /// Compares two PEP 440 versions.
 pub fn compare(a: &str, b: &str) -> Result<Ordering, ParseError> {

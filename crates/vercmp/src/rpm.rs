@@ -86,19 +86,7 @@ impl Ord for Evr {
     }
 }
 
-impl PartialOrd for Evr {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Evr {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Evr {}
+crate::order_by_cmp!(Evr);
 
 /// Compares two EVR strings.
 pub fn compare(a: &str, b: &str) -> Ordering {
