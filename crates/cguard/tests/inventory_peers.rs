@@ -45,7 +45,7 @@ fn lang_image_language_packages_cover_syft() {
     // Python names compare in PEP 503 normal form: syft reports `flask` where the package
     // metadata (and cguard) says `Flask` (docs/inventory-differences.md).
     let normal = |set: std::collections::BTreeSet<Pkg>| -> std::collections::BTreeSet<Pkg> {
-        set.into_iter().map(|(k, n, v)| if k == "pypi" { (k, pep503(&n), v) } else { (k, n, v) }).collect()
+        set.into_iter().map(|(k, n, v)| if k == "pypi" { (k, vulndb::matcher::pep503(&n), v) } else { (k, n, v) }).collect()
     };
     let ours = of_type(&normal(cguard_packages(&archive)), lang_types);
     let syft = of_type(&normal(syft_packages(&archive)), lang_types);
@@ -54,19 +54,4 @@ fn lang_image_language_packages_cover_syft() {
     assert!(ours.iter().any(|(n, v)| n == "requests" && v == "2.31.0"), "{ours:?}");
     assert!(ours.iter().any(|(n, v)| n == "flask" && v == "2.2.5"), "{ours:?}");
     assert!(ours.iter().any(|(n, v)| n == "express" && v == "4.18.2"), "{ours:?}");
-}
-
-/// PEP 503 normal form of a Python package name.
-fn pep503(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }

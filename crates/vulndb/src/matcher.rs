@@ -223,19 +223,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// PEP 503 normal form of a Python package name.
+/// PEP 503 normal form of a Python package name (the form OSV and the feeds use).
 pub fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    inventory::lang::python::normalize_name(name)
 }
 
 /// Whether `version` is affected by `entry`. `Err` when the version does not parse.
