@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use anyhow::Context;
 
 #[derive(clap::Subcommand)]
@@ -70,13 +72,15 @@ fn ensure_parent(db: &std::path::Path) -> anyhow::Result<()> {
 }
 
 pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
+    let mut so = std::io::stdout().lock();
     match cmd {
         DbCommand::Build { from, db } => {
             let db = path(db);
             ensure_parent(&db)?;
             let start = std::time::Instant::now();
             let stats = vulndb::build_from_dir(&from, &db).map_err(anyhow::Error::msg)?;
-            println!(
+            writeln!(
+                so,
                 "built {} in {:.2}s: {} vulnerabilities, {} affected entries, {} packages, {} bytes",
                 db.display(),
                 start.elapsed().as_secs_f64(),
@@ -84,7 +88,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
                 stats.affected,
                 stats.packages,
                 stats.file_size
-            );
+            )?;
         }
         DbCommand::Update { db, config } => {
             let db = path(db);
@@ -99,13 +103,17 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
             let report = vulndb::update::update(&config, &db, &vulndb::records_from_dir)?;
             for f in &report.feeds {
                 let how = if f.downloaded { "downloaded" } else { "unchanged" };
-                println!("{:<32} {how:<10} {:>12} bytes", f.name, f.size);
+                writeln!(so, "{:<32} {how:<10} {:>12} bytes", f.name, f.size)?;
             }
             match &report.built {
-                Some(s) => {
-                    println!("updated {}: {} vulnerabilities, {} affected", db.display(), s.vulnerabilities, s.affected)
-                }
-                None => println!("{} is up to date", db.display()),
+                Some(s) => writeln!(
+                    so,
+                    "updated {}: {} vulnerabilities, {} affected",
+                    db.display(),
+                    s.vulnerabilities,
+                    s.affected
+                )?,
+                None => writeln!(so, "{} is up to date", db.display())?,
             }
             for w in &report.warnings {
                 eprintln!("warning: {w}");
@@ -116,44 +124,47 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
             let opened = vulndb::Database::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let status = opened.status();
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                writeln!(so, "{}", serde_json::to_string_pretty(&status)?)?;
             } else {
-                println!("database:  {}", status.path.display());
-                println!(
+                writeln!(so, "database:  {}", status.path.display())?;
+                writeln!(
+                    so,
                     "built:     {} ({} days ago) by cguard {}",
                     status.built_at,
                     status.age_seconds / 86_400,
                     status.cguard_version
-                );
-                println!(
+                )?;
+                writeln!(
+                    so,
                     "contents:  {} vulnerabilities, {} affected entries, {} packages, {} bytes",
                     status.vulnerabilities, status.affected, status.packages, status.file_size
-                );
-                println!("ecosystems: {}", status.ecosystems.join(", "));
+                )?;
+                writeln!(so, "ecosystems: {}", status.ecosystems.join(", "))?;
                 for s in &status.sources {
-                    println!(
+                    writeln!(
+                        so,
                         "  {:<28} {:>7} vulns {:>7} affected  {}",
                         s.name,
                         s.vulnerabilities,
                         s.affected,
                         s.updated.as_deref().unwrap_or("")
-                    );
+                    )?;
                 }
             }
         }
         DbCommand::Export { db, out, key } => {
             let m = vulndb::bundle::export(&path(db), &out, &key)?;
-            println!("wrote {} (database sha256 {})", out.display(), m.database.sha256);
+            writeln!(so, "wrote {} (database sha256 {})", out.display(), m.database.sha256)?;
         }
         DbCommand::Import { bundle, db, trusted_key } => {
             let db = path(db);
             ensure_parent(&db)?;
             vulndb::bundle::import(&bundle, &db, &trusted_key)?;
-            println!("installed the database from {} at {}", bundle.display(), db.display());
+            writeln!(so, "installed the database from {} at {}", bundle.display(), db.display())?;
         }
         DbCommand::Keygen { dir } => {
             let keys = vulndb::bundle::generate_keypair(&dir)?;
-            println!("private key: {}\npublic key:  {}", keys.private.display(), keys.public.display());
+            writeln!(so, "private key: {}\npublic key:  {}", keys.private.display(), keys.public.display())?;
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan one image and report what is in it.
-    Scan(scan_cmd::ScanArgs),
+    Scan(Box<scan_cmd::ScanArgs>),
     /// Manage the vulnerability database.
     #[command(subcommand)]
     Db(db_cmd::DbCommand),
@@ -31,14 +31,20 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan_cmd::run(args),
+        Command::Scan(args) => scan_cmd::run(*args),
         Command::Db(cmd) => db_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
+        // A reader that went away (`cguard … | head`) is not an error of ours.
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cguard: error: {e:#}");
             std::process::ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -45,7 +45,9 @@ fn lang_image_language_packages_cover_syft() {
     // Python names compare in PEP 503 normal form: syft reports `flask` where the package
     // metadata (and cguard) says `Flask` (docs/inventory-differences.md).
     let normal = |set: std::collections::BTreeSet<Pkg>| -> std::collections::BTreeSet<Pkg> {
-        set.into_iter().map(|(k, n, v)| if k == "pypi" { (k, vulndb::matcher::pep503(&n), v) } else { (k, n, v) }).collect()
+        set.into_iter()
+            .map(|(k, n, v)| if k == "pypi" { (k, vulndb::matcher::pep503(&n), v) } else { (k, n, v) })
+            .collect()
     };
     let ours = of_type(&normal(cguard_packages(&archive)), lang_types);
     let syft = of_type(&normal(syft_packages(&archive)), lang_types);

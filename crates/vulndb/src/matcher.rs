@@ -140,10 +140,7 @@ pub fn lookup(p: &Package, os: &OsInfo) -> Option<Lookup> {
             let name = p.source_name.clone().unwrap_or_else(|| p.name.clone());
             // The source version is what the tracker's fixed versions speak of; a binNMU
             // (`+b1`) rebuilds the same source.
-            let version = match &p.source_version {
-                Some(v) => v.clone(),
-                None => strip_binnmu(&p.version).to_owned(),
-            };
+            let version = strip_binnmu(p.source_version.as_deref().unwrap_or(&p.version)).to_owned();
             Some(Lookup { ecosystem, names: vec![name], version, scheme: Scheme::Dpkg })
         }
         PackageType::Apk => {
@@ -294,8 +291,30 @@ fn range_contains(
     Ok(true)
 }
 
+/// Remembers lookups for the length of one match: the binaries of one source package
+/// all look the source up, and one vulnerability is often found in several packages.
+struct Memo<'a> {
+    source: &'a dyn VulnSource,
+    affected: std::collections::HashMap<(String, String), std::rc::Rc<Vec<Affected>>>,
+    vulns: std::collections::HashMap<String, Option<std::rc::Rc<Vulnerability>>>,
+}
+
+impl Memo<'_> {
+    fn affected(&mut self, ecosystem: &str, package: &str) -> std::rc::Rc<Vec<Affected>> {
+        let key = (ecosystem.to_owned(), package.to_owned());
+        let source = self.source;
+        self.affected.entry(key).or_insert_with(|| std::rc::Rc::new(source.affected(ecosystem, package))).clone()
+    }
+
+    fn vulnerability(&mut self, id: &str) -> Option<std::rc::Rc<Vulnerability>> {
+        let source = self.source;
+        self.vulns.entry(id.to_owned()).or_insert_with(|| source.vulnerability(id).map(std::rc::Rc::new)).clone()
+    }
+}
+
 /// Matches every package of `inventory` against `source`.
 pub fn match_inventory(inventory: &Inventory, source: &dyn VulnSource, policy: &UrgencyPolicy) -> Matches {
+    let mut memo = Memo { source, affected: Default::default(), vulns: Default::default() };
     let unknown = OsInfo::unknown();
     let os = inventory.os.as_ref().unwrap_or(&unknown);
     let mut out = Matches::default();
@@ -306,17 +325,17 @@ pub fn match_inventory(inventory: &Inventory, source: &dyn VulnSource, policy: &
         };
         let mut seen = std::collections::HashSet::new();
         for name in &lookup.names {
-            for entry in source.affected(&lookup.ecosystem, name) {
+            for entry in memo.affected(&lookup.ecosystem, name).iter() {
                 if !seen.insert(entry.vulnerability.clone()) {
                     continue;
                 }
-                match affected_by(&entry, &lookup.version, lookup.scheme) {
+                match affected_by(entry, &lookup.version, lookup.scheme) {
                     Ok(Some(fix)) => {
-                        let vuln = source.vulnerability(&entry.vulnerability);
+                        let vuln = memo.vulnerability(&entry.vulnerability);
                         if vuln.as_ref().is_some_and(|v| v.withdrawn) {
                             continue;
                         }
-                        out.findings.push(finding(p, &lookup, name, &entry, fix, vuln.as_ref(), policy));
+                        out.findings.push(finding(p, &lookup, name, entry, fix, vuln.as_deref(), policy));
                     }
                     Ok(None) => {}
                     Err(message) => out.problems.push(MatchProblem {
