@@ -33,8 +33,9 @@ pub struct ScanArgs {
     /// Extra PEM CA certificate(s) to trust for HTTPS registries and their token servers.
     #[arg(long = "registry-ca-file")]
     ca_file: Option<std::path::PathBuf>,
-    /// Analyses to run, comma-separated: vuln, malware, secret, baseline (default: all available).
-    #[arg(long, value_delimiter = ',', default_values_t = ["vuln".to_owned()])]
+    /// Analyses to run besides the inventory, comma-separated: vuln, malware, secret,
+    /// baseline, or none (default: all available).
+    #[arg(long, value_delimiter = ',', default_values_t = AVAILABLE_SCANNERS.iter().map(|s| s.to_string()))]
     scanners: Vec<String>,
     /// Vulnerability database (default: $CGUARD_DB or ~/.cache/cguard/vuln.db).
     #[arg(long, env = "CGUARD_DB")]
@@ -59,7 +60,7 @@ pub struct ScanArgs {
 const KNOWN_SCANNERS: &[&str] = &["vuln", "malware", "secret", "baseline"];
 /// Scanners this build runs; the others are named so that scripts written for them get a
 /// clear error rather than a silent pass.
-const AVAILABLE_SCANNERS: &[&str] = &["vuln"];
+const AVAILABLE_SCANNERS: &[&str] = &["vuln", "secret", "baseline"];
 
 /// Opens the vulnerability database for a scan. Without an explicit `--db`, a missing
 /// database is a warning (the inventory still comes out); a named one must open.
@@ -118,19 +119,28 @@ fn vuln_options(args: &ScanArgs) -> anyhow::Result<Option<scan::vulns::VulnOptio
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let format: scan::Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    if let Some(unknown) = args.scanners.iter().find(|s| !KNOWN_SCANNERS.contains(&s.as_str())) {
+    if args.scanners.iter().any(|s| s == "none") {
+        if args.scanners.len() > 1 {
+            anyhow::bail!("--scanners none cannot be combined with other scanners");
+        }
+    } else if let Some(unknown) = args.scanners.iter().find(|s| !KNOWN_SCANNERS.contains(&s.as_str())) {
         anyhow::bail!("unknown scanner {unknown:?} (expected {})", KNOWN_SCANNERS.join(", "));
     }
-    if let Some(missing) = args.scanners.iter().find(|s| !AVAILABLE_SCANNERS.contains(&s.as_str())) {
+    if let Some(missing) =
+        args.scanners.iter().find(|s| !AVAILABLE_SCANNERS.contains(&s.as_str()) && s.as_str() != "none")
+    {
         anyhow::bail!(
             "the {missing} scanner is not available in this version (available: {})",
             AVAILABLE_SCANNERS.join(", ")
         );
     }
     let mut options = scan::Options::default();
-    if args.scanners.iter().any(|s| s == "vuln") {
+    let wants = |name: &str| args.scanners.iter().any(|s| s == name);
+    if wants("vuln") {
         options.vulns = vuln_options(&args)?;
     }
+    options.secrets = wants("secret");
+    options.baseline = wants("baseline");
     options.open.platform = Some(args.platform.clone());
     options.open.username = args.username.clone();
     options.open.password = args.password.clone();

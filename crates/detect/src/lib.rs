@@ -6,3 +6,6 @@
 //!
 //! Architecture invariant: no network I/O; a detector never fails a scan because of one
 //! unreadable file, it records the problem and goes on.
+
+pub mod baseline;
+pub mod secrets;

@@ -42,6 +42,12 @@ pub struct Report {
     /// Present when the scan looked for vulnerabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<vulns::VulnReport>,
+    /// Present when the scan looked for hard-coded secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<detect::secrets::SecretFinding>>,
+    /// Present when the scan ran the baseline checks: every check, passed or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Vec<detect::baseline::CheckResult>>,
 }
 
 /// Errors that end a scan.
@@ -61,6 +67,10 @@ pub struct Options {
     pub progress: Option<std::sync::Arc<progress::Counters>>,
     /// Look for vulnerabilities with this data (none: inventory only).
     pub vulns: Option<vulns::VulnOptions>,
+    /// Look for hard-coded secrets.
+    pub secrets: bool,
+    /// Run the baseline checks.
+    pub baseline: bool,
 }
 
 /// Scans the image named by `reference`.
@@ -72,16 +82,39 @@ pub fn scan(reference: &str, options: &Options) -> Result<Report, Error> {
 /// Scans an image that is already open.
 pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error> {
     let mut inventorist = inventory::Inventorist::new(&options.inventory);
+    // The baseline's credential checks use the secret scan's findings, so either needs it.
+    let mut secret_scanner =
+        (options.secrets || options.baseline).then(|| detect::secrets::Scanner::new(Default::default()));
+    let mut checker = options.baseline.then(detect::baseline::Checker::without_secret_scan);
     // Layer digests may still be being checked while the inventory is finished and
     // matched; nothing is returned before they are.
-    let (outcome, verification) = match &options.progress {
-        Some(counters) => {
-            counters.layers.store(img.layers.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            img.read_deferred(&options.limits, &mut Counting { inner: &mut inventorist, counters })?
+    let (outcome, verification) = {
+        let mut visitors: Vec<&mut dyn image::LayerVisitor> = vec![&mut inventorist];
+        if let Some(s) = secret_scanner.as_mut() {
+            visitors.push(s);
         }
-        None => img.read_deferred(&options.limits, &mut inventorist)?,
+        if let Some(c) = checker.as_mut() {
+            visitors.push(c);
+        }
+        let mut fanout = image::Fanout::new(visitors);
+        match &options.progress {
+            Some(counters) => {
+                counters.layers.store(img.layers.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                img.read_deferred(&options.limits, &mut Counting { inner: &mut fanout, counters })?
+            }
+            None => img.read_deferred(&options.limits, &mut fanout)?,
+        }
     };
     let inventory = inventorist.finish(&outcome.tree);
+    let secret_findings = secret_scanner.map(|s| {
+        let mut found = s.finish(&outcome.tree);
+        found.extend(detect::secrets::scan_config(&img.config));
+        found
+    });
+    let baseline = checker.map(|c| {
+        c.finish_with_secrets(&outcome.tree, &img.config, &img.reference, secret_findings.as_deref().unwrap_or(&[]))
+    });
+    let secrets = if options.secrets { secret_findings } else { None };
     let layers: Vec<String> = img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect();
     let image = ImageSummary {
         reference: img.reference.clone(),
@@ -96,7 +129,7 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
     };
     let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, &image.layers, v));
     verification.wait()?;
-    Ok(Report { schema_version: 1, image, inventory, vulnerabilities })
+    Ok(Report { schema_version: 1, image, inventory, vulnerabilities, secrets, baseline })
 }
 
 /// Passes everything through to `inner` and counts files for the progress display.

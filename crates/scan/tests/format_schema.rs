@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use inventory::{Inventory, OsInfo, Package, PackageType};
+use detect::baseline::{CheckResult, Level, Location, Outcome};
+use detect::secrets::{Origin, SecretFinding, Severity};
 use scan::vulns::VulnReport;
 use scan::{Format, ImageSummary, Report};
 use vulndb::{Finding, Urgency};
@@ -66,6 +68,35 @@ fn report() -> Report {
             ],
             ..Default::default()
         }),
+        secrets: Some(vec![SecretFinding {
+            rule_id: "aws-access-key-id".into(),
+            title: "AWS access key id".into(),
+            severity: Severity::High,
+            origin: Origin::File,
+            path: "/app/.env".into(),
+            line: 3,
+            masked: "AKIA****WXYZ".into(),
+            layer: Some(0),
+            removed: false,
+        }]),
+        baseline: Some(vec![
+            check("CG-ACCOUNT-002", Level::High, Outcome::Failed, vec![Location { path: "/etc/passwd".into(), line: Some(2) }]),
+            check("CIS-DI-4.6", Level::Low, Outcome::Failed, vec![]),
+            check("CIS-DI-4.1", Level::Medium, Outcome::Passed, vec![]),
+        ]),
+    }
+}
+
+fn check(id: &str, level: Level, result: Outcome, locations: Vec<Location>) -> CheckResult {
+    CheckResult {
+        id: id.into(),
+        title: format!("check {id}"),
+        level,
+        method: "reads files".into(),
+        result,
+        problem: "a problem".into(),
+        advice: "fix it".into(),
+        locations,
     }
 }
 
@@ -151,7 +182,18 @@ fn sarif_has_one_result_per_finding() {
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["version"], "2.1.0");
     let results = doc["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    // Two vulnerabilities, one secret, two FAILED baseline checks (the passed one is not a result).
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[2]["ruleId"], "aws-access-key-id");
+    assert_eq!(results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "/app/.env");
+    assert_eq!(results[2]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+    assert!(!results[2].to_string().contains("AKIAIOSFODNN7"), "secrets are masked");
+    assert_eq!(results[3]["ruleId"], "CG-ACCOUNT-002");
+    assert_eq!(results[3]["properties"]["level"], "High");
+    assert_eq!(results[3]["properties"]["result"], "failed");
+    assert_eq!(results[3]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "/etc/passwd");
+    assert_eq!(results[4]["ruleId"], "CIS-DI-4.6");
+    assert!(results[4].get("locations").is_none());
     assert_eq!(results[0]["ruleId"], "DSA-5514-1");
     assert_eq!(results[0]["level"], "error");
     let props = &results[0]["properties"];

@@ -1,6 +1,11 @@
-//! SARIF 2.1.0: one result per finding, for code-scanning dashboards. Vulnerability
-//! results: `ruleId` is the vulnerability id; properties carry `urgency`, `package`,
-//! `installedVersion`, `fixedVersion`. Ignored findings are results with a suppression.
+//! SARIF 2.1.0: one result per finding, for code-scanning dashboards.
+//! - Vulnerabilities: `ruleId` is the vulnerability id; properties carry `urgency`,
+//!   `package`, `installedVersion`, `fixedVersion`. Ignored findings carry a suppression.
+//! - Secrets: `ruleId` is the secret rule; the location is the file and line in the image
+//!   (or `image-config:…` for the config); the matched text is masked.
+//! - Baseline: one result per FAILED check; `ruleId` is the check id; properties `level`
+//!   and `result`; locations are the files the check points at.
+//! - Malware: `ruleId` is the rule or signature; properties `category`, `severity`.
 
 use serde_json::{Value, json};
 
@@ -11,12 +16,25 @@ pub(super) fn render(report: &Report) -> String {
     let mut rules: Vec<Value> = Vec::new();
     let mut rule_index = std::collections::HashMap::<String, usize>::new();
     let mut results = Vec::new();
-    for f in report.vulnerabilities.iter().flat_map(|v| &v.findings) {
-        let index = *rule_index.entry(f.id.clone()).or_insert_with(|| {
-            rules.push(rule(f));
+    let mut rule_for = |id: &str, make: &dyn Fn() -> Value| -> usize {
+        *rule_index.entry(id.to_owned()).or_insert_with(|| {
+            rules.push(make());
             rules.len() - 1
-        });
+        })
+    };
+    for f in report.vulnerabilities.iter().flat_map(|v| &v.findings) {
+        let index = rule_for(&f.id, &|| rule(f));
         results.push(result(report, f, index));
+    }
+    for s in report.secrets.iter().flatten() {
+        let index = rule_for(&s.rule_id, &|| {
+            simple_rule(&s.rule_id, &s.title, "Remove the secret from the image and rotate it.", "secret")
+        });
+        results.push(secret_result(s, index));
+    }
+    for c in report.baseline.iter().flatten().filter(|c| c.result == detect::baseline::Outcome::Failed) {
+        let index = rule_for(&c.id, &|| simple_rule(&c.id, &c.title, &c.advice, "baseline"));
+        results.push(baseline_result(c, index));
     }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -91,6 +109,64 @@ fn result(report: &Report, f: &Finding, rule_index: usize) -> Value {
     });
     if f.ignored {
         r["suppressions"] = json!([{"kind": "external", "justification": f.ignore_reason.clone().unwrap_or_default()}]);
+    }
+    r
+}
+
+fn simple_rule(id: &str, title: &str, help: &str, tag: &str) -> Value {
+    json!({
+        "id": id,
+        "shortDescription": {"text": title},
+        "help": {"text": help},
+        "properties": {"tags": ["security", tag]},
+    })
+}
+
+fn location(path: &str, line: Option<u32>) -> Value {
+    let mut physical = json!({"artifactLocation": {"uri": path}});
+    if let Some(line) = line.filter(|l| *l > 0) {
+        physical["region"] = json!({"startLine": line});
+    }
+    json!({"physicalLocation": physical})
+}
+
+fn secret_result(s: &detect::secrets::SecretFinding, rule_index: usize) -> Value {
+    let level = match s.severity {
+        detect::secrets::Severity::Critical | detect::secrets::Severity::High => "error",
+        detect::secrets::Severity::Medium => "warning",
+        detect::secrets::Severity::Low => "note",
+    };
+    let removed = if s.removed { " (deleted by a later layer, still in the image)" } else { "" };
+    json!({
+        "ruleId": s.rule_id,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": format!("{}: {}{removed}", s.title, s.masked)},
+        "locations": [location(&s.path, Some(s.line))],
+        "properties": {
+            "severity": s.severity,
+            "masked": s.masked,
+            "layer": s.layer,
+            "removed": s.removed,
+        },
+    })
+}
+
+fn baseline_result(c: &detect::baseline::CheckResult, rule_index: usize) -> Value {
+    let level = match c.level {
+        detect::baseline::Level::High => "error",
+        detect::baseline::Level::Medium => "warning",
+        detect::baseline::Level::Low => "note",
+    };
+    let mut r = json!({
+        "ruleId": c.id,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": format!("{}: {}", c.title, c.problem)},
+        "properties": {"level": c.level, "result": c.result, "advice": c.advice},
+    });
+    if !c.locations.is_empty() {
+        r["locations"] = Value::Array(c.locations.iter().map(|l| location(&l.path, l.line)).collect());
     }
     r
 }

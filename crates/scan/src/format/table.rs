@@ -40,6 +40,43 @@ pub(super) fn render(report: &Report) -> String {
     } else {
         packages(&mut out, report);
     }
+    if let Some(found) = &report.secrets {
+        let _ = writeln!(out, "\nSecrets: {}", found.len());
+        if !found.is_empty() {
+            let rows: Vec<Vec<String>> = found
+                .iter()
+                .map(|s| {
+                    let place = if s.line > 0 { format!("{}:{}", s.path, s.line) } else { s.path.clone() };
+                    let removed = if s.removed { " (deleted later)" } else { "" };
+                    vec![
+                        format!("{:?}", s.severity).to_lowercase(),
+                        s.rule_id.clone(),
+                        format!("{place}{removed}"),
+                        s.masked.clone(),
+                    ]
+                })
+                .collect();
+            grid(&mut out, &["SEVERITY", "RULE", "WHERE", "MATCH"], &rows);
+        }
+    }
+    if let Some(checks) = &report.baseline {
+        use detect::baseline::Outcome;
+        let failed: Vec<_> = checks.iter().filter(|c| c.result == Outcome::Failed).collect();
+        let passed = checks.iter().filter(|c| c.result == Outcome::Passed).count();
+        let _ = writeln!(
+            out,
+            "\nBaseline: {} failed, {passed} passed, {} not applicable",
+            failed.len(),
+            checks.len() - failed.len() - passed
+        );
+        if !failed.is_empty() {
+            let rows: Vec<Vec<String>> = failed
+                .iter()
+                .map(|c| vec![format!("{:?}", c.level), c.id.clone(), c.title.clone(), c.problem.clone()])
+                .collect();
+            grid(&mut out, &["LEVEL", "ID", "CHECK", "PROBLEM"], &rows);
+        }
+    }
     if !inv.problems.is_empty() {
         let _ = writeln!(out, "\nThe inventory is partial; {} problem(s):", inv.problems.len());
         for p in &inv.problems {
