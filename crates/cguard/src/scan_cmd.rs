@@ -52,6 +52,12 @@ pub struct ScanArgs {
     /// Exit with --exit-code when a finding (not ignored) is at least this urgent.
     #[arg(long, value_parser = ["fix-asap", "can-delay", "no-need-now"])]
     fail_on: Option<String>,
+    /// Extra YARA rule directory for the malware scanner (repeatable).
+    #[arg(long = "malware-rules")]
+    malware_rules: Vec<std::path::PathBuf>,
+    /// ClamAV-format hash signature directory (.hdb .hsb .hdu .hsu; repeatable).
+    #[arg(long = "malware-signatures")]
+    malware_signatures: Vec<std::path::PathBuf>,
     /// Exit code for --fail-on.
     #[arg(long, default_value_t = 1)]
     exit_code: u8,
@@ -60,7 +66,7 @@ pub struct ScanArgs {
 const KNOWN_SCANNERS: &[&str] = &["vuln", "malware", "secret", "baseline"];
 /// Scanners this build runs; the others are named so that scripts written for them get a
 /// clear error rather than a silent pass.
-const AVAILABLE_SCANNERS: &[&str] = &["vuln", "secret", "baseline"];
+const AVAILABLE_SCANNERS: &[&str] = &["vuln", "malware", "secret", "baseline"];
 
 /// Opens the vulnerability database for a scan. Without an explicit `--db`, a missing
 /// database is a warning (the inventory still comes out); a named one must open.
@@ -138,6 +144,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let wants = |name: &str| args.scanners.iter().any(|s| s == name);
     if wants("vuln") {
         options.vulns = vuln_options(&args)?;
+    }
+    if wants("malware") {
+        let config = detect::malware::Config {
+            rule_dirs: args.malware_rules.clone(),
+            signature_dirs: args.malware_signatures.clone(),
+            ..Default::default()
+        };
+        let engine = detect::malware::Engine::new(config).context("loading malware rules and signatures")?;
+        for w in engine.warnings() {
+            eprintln!("warning: {w}");
+        }
+        options.malware = Some(engine);
     }
     options.secrets = wants("secret");
     options.baseline = wants("baseline");

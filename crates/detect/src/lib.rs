@@ -8,4 +8,5 @@
 //! unreadable file, it records the problem and goes on.
 
 pub mod baseline;
+pub mod malware;
 pub mod secrets;

@@ -45,9 +45,30 @@ pub struct Report {
     /// Present when the scan looked for hard-coded secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<detect::secrets::SecretFinding>>,
+    /// Present when the scan looked for malicious files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malware: Option<MalwareReport>,
     /// Present when the scan ran the baseline checks: every check, passed or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Vec<detect::baseline::CheckResult>>,
+}
+
+/// Malicious files found, with the digest of the layer that holds each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MalwareReport {
+    pub findings: Vec<MalwareHit>,
+    /// Files that could not be examined (unsupported archive methods, limits reached).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// One malicious file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MalwareHit {
+    #[serde(flatten)]
+    pub finding: detect::malware::MalwareFinding,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_digest: Option<String>,
 }
 
 /// Errors that end a scan.
@@ -67,6 +88,8 @@ pub struct Options {
     pub progress: Option<std::sync::Arc<progress::Counters>>,
     /// Look for vulnerabilities with this data (none: inventory only).
     pub vulns: Option<vulns::VulnOptions>,
+    /// Look for malicious files with this engine.
+    pub malware: Option<detect::malware::Engine>,
     /// Look for hard-coded secrets.
     pub secrets: bool,
     /// Run the baseline checks.
@@ -86,6 +109,7 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
     let mut secret_scanner =
         (options.secrets || options.baseline).then(|| detect::secrets::Scanner::new(Default::default()));
     let mut checker = options.baseline.then(detect::baseline::Checker::without_secret_scan);
+    let mut malware_scanner = options.malware.as_ref().map(detect::malware::Engine::scanner);
     // Layer digests may still be being checked while the inventory is finished and
     // matched; nothing is returned before they are.
     let (outcome, verification) = {
@@ -95,6 +119,9 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         }
         if let Some(c) = checker.as_mut() {
             visitors.push(c);
+        }
+        if let Some(m) = malware_scanner.as_mut() {
+            visitors.push(m);
         }
         let mut fanout = image::Fanout::new(visitors);
         match &options.progress {
@@ -115,7 +142,15 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         c.finish_with_secrets(&outcome.tree, &img.config, &img.reference, secret_findings.as_deref().unwrap_or(&[]))
     });
     let secrets = if options.secrets { secret_findings } else { None };
-    let layers: Vec<String> = img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect();
+    let layer_ids: Vec<String> = img.layers.iter().map(|l| l.id().unwrap_or_default().to_owned()).collect();
+    let malware = malware_scanner.map(|m| {
+        let (found, problems) = m.finish(&outcome.tree);
+        let findings = found
+            .into_iter()
+            .map(|finding| MalwareHit { layer_digest: layer_ids.get(finding.layer as usize).cloned(), finding })
+            .collect();
+        MalwareReport { findings, problems }
+    });
     let image = ImageSummary {
         reference: img.reference.clone(),
         source: serde_json::to_value(img.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
@@ -124,12 +159,12 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
         repo_tags: img.repo_tags.clone(),
         repo_digests: img.repo_digests.clone(),
         platform: img.config.platform(),
-        layers,
+        layers: layer_ids,
         size: outcome.layers.iter().map(|s| s.stored_bytes).sum(),
     };
     let vulnerabilities = options.vulns.as_ref().map(|v| vulns::check(&inventory, &img.reference, &image.layers, v));
     verification.wait()?;
-    Ok(Report { schema_version: 1, image, inventory, vulnerabilities, secrets, baseline })
+    Ok(Report { schema_version: 1, image, inventory, vulnerabilities, secrets, malware, baseline })
 }
 
 /// Passes everything through to `inner` and counts files for the progress display.

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use inventory::{Inventory, OsInfo, Package, PackageType};
 use detect::baseline::{CheckResult, Level, Location, Outcome};
 use detect::secrets::{Origin, SecretFinding, Severity};
+use inventory::{Inventory, OsInfo, Package, PackageType};
 use scan::vulns::VulnReport;
 use scan::{Format, ImageSummary, Report};
 use vulndb::{Finding, Urgency};
@@ -79,8 +79,14 @@ fn report() -> Report {
             layer: Some(0),
             removed: false,
         }]),
+        malware: None,
         baseline: Some(vec![
-            check("CG-ACCOUNT-002", Level::High, Outcome::Failed, vec![Location { path: "/etc/passwd".into(), line: Some(2) }]),
+            check(
+                "CG-ACCOUNT-002",
+                Level::High,
+                Outcome::Failed,
+                vec![Location { path: "/etc/passwd".into(), line: Some(2) }],
+            ),
             check("CIS-DI-4.6", Level::Low, Outcome::Failed, vec![]),
             check("CIS-DI-4.1", Level::Medium, Outcome::Passed, vec![]),
         ]),

@@ -32,6 +32,13 @@ pub(super) fn render(report: &Report) -> String {
         });
         results.push(secret_result(s, index));
     }
+    for m in report.malware.iter().flat_map(|m| &m.findings) {
+        let f = &m.finding;
+        let index = rule_for(&f.rule, &|| {
+            simple_rule(&f.rule, &f.description, "Do not deploy the image: remove the file and rebuild it.", "malware")
+        });
+        results.push(malware_result(m, index));
+    }
     for c in report.baseline.iter().flatten().filter(|c| c.result == detect::baseline::Outcome::Failed) {
         let index = rule_for(&c.id, &|| simple_rule(&c.id, &c.title, &c.advice, "baseline"));
         results.push(baseline_result(c, index));
@@ -169,4 +176,29 @@ fn baseline_result(c: &detect::baseline::CheckResult, rule_index: usize) -> Valu
         r["locations"] = Value::Array(c.locations.iter().map(|l| location(&l.path, l.line)).collect());
     }
     r
+}
+
+fn malware_result(m: &crate::MalwareHit, rule_index: usize) -> Value {
+    let f = &m.finding;
+    let level = match f.severity {
+        detect::malware::Severity::High => "error",
+        detect::malware::Severity::Medium => "warning",
+        _ => "note",
+    };
+    let hidden = if f.visible { "" } else { " (deleted or replaced by a later layer, still in the image)" };
+    json!({
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": format!("{} ({}): {}{hidden}", f.file_name, f.category.as_str(), f.description)},
+        "locations": [location(&f.path, None)],
+        "properties": {
+            "category": f.category.as_str(),
+            "severity": f.severity.as_str(),
+            "sha256": f.sha256,
+            "size": f.size,
+            "layer": m.layer_digest,
+            "visible": f.visible,
+        },
+    })
 }

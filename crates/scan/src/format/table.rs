@@ -59,6 +59,22 @@ pub(super) fn render(report: &Report) -> String {
             grid(&mut out, &["SEVERITY", "RULE", "WHERE", "MATCH"], &rows);
         }
     }
+    if let Some(m) = &report.malware {
+        let _ = writeln!(out, "\nMalicious files: {}", m.findings.len());
+        if !m.findings.is_empty() {
+            let rows: Vec<Vec<String>> = m
+                .findings
+                .iter()
+                .map(|h| {
+                    let f = &h.finding;
+                    let path = if f.visible { f.path.clone() } else { format!("{} (deleted later)", f.path) };
+                    vec![f.category.as_str().to_owned(), f.rule.clone(), path, f.description.clone()]
+                })
+                .collect();
+            grid(&mut out, &["CATEGORY", "RULE", "PATH", "DESCRIPTION"], &rows);
+            let _ = writeln!(out, "Do not deploy this image: remove the files and rebuild it.");
+        }
+    }
     if let Some(checks) = &report.baseline {
         use detect::baseline::Outcome;
         let failed: Vec<_> = checks.iter().filter(|c| c.result == Outcome::Failed).collect();
