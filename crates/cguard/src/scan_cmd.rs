@@ -58,6 +58,12 @@ pub struct ScanArgs {
     /// ClamAV-format hash signature directory (.hdb .hsb .hdu .hsu; repeatable).
     #[arg(long = "malware-signatures")]
     malware_signatures: Vec<std::path::PathBuf>,
+    /// Largest file the malware rules read, in MiB (hash signatures apply to any size).
+    #[arg(long, default_value_t = 64)]
+    malware_max_file_mib: u64,
+    /// How deep archives inside archives are opened by the malware scanner (0 = never).
+    #[arg(long, default_value_t = 2)]
+    malware_archive_depth: u32,
     /// Exit code for --fail-on.
     #[arg(long, default_value_t = 1)]
     exit_code: u8,
@@ -149,6 +155,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         let config = detect::malware::Config {
             rule_dirs: args.malware_rules.clone(),
             signature_dirs: args.malware_signatures.clone(),
+            max_file_size: args.malware_max_file_mib << 20,
+            archive_depth: args.malware_archive_depth,
             ..Default::default()
         };
         let engine = detect::malware::Engine::new(config).context("loading malware rules and signatures")?;

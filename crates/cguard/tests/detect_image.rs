@@ -89,4 +89,23 @@ fn planted_findings_come_out_as_sarif_results() {
     assert!(!by_rule.contains_key("CG-ACCOUNT-001"), "account names are unique in the crafted passwd");
     let account = by_rule["CG-ACCOUNT-003"];
     assert_eq!(uri(account), "/etc/passwd");
+    // Nothing else: the rest is what the test image really lacks (no USER, no HEALTHCHECK).
+    let all: Vec<&str> = by_rule.keys().copied().collect();
+    assert_eq!(
+        all,
+        [
+            "CG-ACCOUNT-002",
+            "CG-ACCOUNT-003",
+            "CG-PASSWORD-001",
+            "CG-PASSWORD-002",
+            "CG-PASSWORD-003",
+            "CG-PASSWORD-004",
+            "CIS-DI-4.1",
+            "CIS-DI-4.6",
+            "ClamAV-Test-File",
+            "EICAR_Test_File",
+            "aws-access-key-id",
+        ]
+    );
+    assert_eq!(results.len(), all.len(), "one result per finding");
 }
