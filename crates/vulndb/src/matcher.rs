@@ -245,6 +245,10 @@ pub fn affected_by(entry: &Affected, version: &str, scheme: Scheme) -> Result<Op
         _ => {}
     }
     let cmp = |a: &str, b: &str| {
+        if entry.ecosystem == "Packagist" {
+            let (a, b) = (composer_spelling(a), composer_spelling(b));
+            return vercmp::compare(scheme, &a, &b).map_err(|e| e.to_string());
+        }
         vercmp::compare(scheme, &go_spelling(scheme, a), &go_spelling(scheme, b)).map_err(|e| e.to_string())
     };
     for range in &entry.ranges {
@@ -267,6 +271,21 @@ fn go_spelling(scheme: Scheme, version: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(version)
     }
+}
+
+/// Composer versions are semver-like but may carry a `v` and fewer than three numbers
+/// (`v2.0`, `5.4`): spelled as semver so that the semver order applies.
+fn composer_spelling(version: &str) -> String {
+    let v = version.trim().trim_start_matches(['v', 'V']);
+    let (core, rest) = match v.find(['-', '+']) {
+        Some(i) => v.split_at(i),
+        None => (v, ""),
+    };
+    let mut parts: Vec<&str> = core.split('.').collect();
+    while parts.len() < 3 {
+        parts.push("0");
+    }
+    format!("{}{rest}", parts.join("."))
 }
 
 fn range_contains(
@@ -423,6 +442,17 @@ fn solution(p: &Package, source: &str, status: Status, fixed: Option<&str>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composer_versions_compare_as_semver() {
+        assert_eq!(composer_spelling("v2.0"), "2.0.0");
+        assert_eq!(composer_spelling("5.4.1"), "5.4.1");
+        assert_eq!(composer_spelling("1.2-beta1"), "1.2.0-beta1");
+        let mut e = entry(Status::Fixed, vec![range(Some("0"), Some("5.4.20"), None)]);
+        e.ecosystem = "Packagist".into();
+        assert_eq!(is_affected(&e, "v5.4", Scheme::Semver), Ok(true));
+        assert_eq!(is_affected(&e, "5.4.20", Scheme::Semver), Ok(false));
+    }
 
     #[test]
     fn binnmu_suffixes_are_stripped() {
