@@ -283,7 +283,18 @@ fn cyclonedx_and_sarif_carry_every_finding() {
     let reference = format!("docker-archive:{}", f.archive.display());
     let run = |format: &str| -> Value {
         let out = f.db.with_file_name(format!("report.{format}"));
-        cguard(&["scan", &reference, "--db", f.db.to_str().unwrap(), "--format", format, "--output", path(&out)]);
+        cguard(&[
+            "scan",
+            &reference,
+            "--scanners",
+            "vuln",
+            "--db",
+            f.db.to_str().unwrap(),
+            "--format",
+            format,
+            "--output",
+            path(&out),
+        ]);
         serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
     };
 
@@ -338,7 +349,7 @@ fn path(p: &Path) -> &str {
 fn scan_exit_code(f: &Fixture, extra: &[&str]) -> Option<i32> {
     let reference = format!("docker-archive:{}", f.archive.display());
     let out = Command::new(env!("CARGO_BIN_EXE_cguard"))
-        .args(["scan", &reference, "--db", path(&f.db), "--format", "json"])
+        .args(["scan", &reference, "--scanners", "vuln", "--db", path(&f.db), "--format", "json"])
         .args(extra)
         .output()
         .unwrap();

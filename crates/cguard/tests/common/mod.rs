@@ -56,6 +56,8 @@ pub fn cguard_packages(archive: &Path) -> BTreeSet<Pkg> {
     cguard(&[
         "scan",
         &format!("docker-archive:{}", archive.display()),
+        "--scanners",
+        "none",
         "--format",
         "cyclonedx",
         "--output",
@@ -197,7 +199,7 @@ pub fn write_docker_archive(path: &Path, files: &[LayerFile]) {
 /// `cguard scan docker-archive:ARCHIVE --db DB --format json` plus `extra`, parsed.
 pub fn scan_json(archive: &Path, db: &Path, extra: &[&str]) -> serde_json::Value {
     let reference = format!("docker-archive:{}", archive.display());
-    let mut args = vec!["scan", &reference, "--db", db.to_str().unwrap(), "--format", "json"];
+    let mut args = vec!["scan", &reference, "--scanners", "vuln", "--db", db.to_str().unwrap(), "--format", "json"];
     args.extend_from_slice(extra);
     serde_json::from_str(&cguard(&args)).expect("scan JSON")
 }
