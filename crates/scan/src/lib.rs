@@ -153,7 +153,7 @@ pub fn scan_image(img: &image::Image, options: &Options) -> Result<Report, Error
     });
     let image = ImageSummary {
         reference: img.reference.clone(),
-        source: serde_json::to_value(img.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        source: format::serde_name(img.source),
         id: img.id.clone(),
         manifest_digest: img.manifest_digest.clone(),
         repo_tags: img.repo_tags.clone(),

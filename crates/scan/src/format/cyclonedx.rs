@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::package_refs;
+use super::{package_refs, serde_name};
 use crate::Report;
 
 pub(super) fn render(report: &Report, now: &str) -> String {
@@ -78,7 +78,7 @@ fn component(report: &Report, p: &inventory::Package, bom_ref: &str) -> Value {
         // its fixed list, so names are the honest choice for unvalidated text.
         c["licenses"] = Value::Array(p.licenses.iter().map(|l| json!({"license": {"name": l}})).collect());
     }
-    let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let kind = serde_name(p.kind);
     let mut props = vec![prop("cguard:package:type", &kind), prop("cguard:package:location", &p.location)];
     if let Some(s) = &p.source_name {
         props.push(prop("cguard:package:source-name", s));
@@ -149,7 +149,7 @@ fn vulnerabilities(report: &Report, refs: &[String], findings: &[vulndb::Finding
             v["ratings"] = json!([rating]);
             let mut props = vec![
                 prop("cguard:urgency", f.urgency.as_str()),
-                prop("cguard:status", &serde_json::to_value(f.status).ok().and_then(|s| s.as_str().map(str::to_owned)).unwrap_or_default()),
+                prop("cguard:status", &serde_name(f.status)),
                 prop("cguard:cves", &f.cves.join(",")),
             ];
             if let Some(fixed) = &f.fixed_version {
@@ -181,14 +181,9 @@ fn source_name(id: &str) -> &'static str {
     }
 }
 
-fn severity(f: &vulndb::Finding) -> &'static str {
-    match f.cvss_score {
-        Some(s) if s >= 9.0 => "critical",
-        Some(s) if s >= 7.0 => "high",
-        Some(s) if s >= 4.0 => "medium",
-        Some(s) if s > 0.0 => "low",
-        _ => "unknown",
-    }
+/// CycloneDX's severity words are CVSS's qualitative ratings, which `Level` spells alike.
+fn severity(f: &vulndb::Finding) -> String {
+    serde_name(f.cvss_score.map_or(vulndb::urgency::Level::Unknown, vulndb::urgency::Level::from_score))
 }
 
 fn cvss_method(vector: &str) -> &'static str {

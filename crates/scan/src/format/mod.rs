@@ -54,6 +54,12 @@ pub fn now_utc() -> String {
     now.format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// The name serde gives a unit enum variant (`deb`, `docker-archive`, `will-not-fix`):
+/// one spelling for the same value in every format.
+pub(crate) fn serde_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 /// A stable, unique name for each package in documents that need element ids.
 pub(crate) fn package_refs(report: &Report) -> Vec<String> {
     let mut seen = std::collections::HashMap::<String, usize>::new();

@@ -138,8 +138,7 @@ fn packages(out: &mut String, report: &Report) {
         .packages
         .iter()
         .map(|p| {
-            let kind =
-                serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let kind = super::serde_name(p.kind);
             vec![p.name.clone(), p.version.clone(), kind, p.location.clone()]
         })
         .collect();
