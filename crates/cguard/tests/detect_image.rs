@@ -1,7 +1,7 @@
 //! End to end: an image with planted malware, secrets and account problems, scanned with
 //! `--scanners malware,secret,baseline --format sarif`: the interface scripts rely on.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

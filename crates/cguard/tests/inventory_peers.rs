@@ -2,7 +2,7 @@
 //! built here. Every accepted difference is listed in docs/inventory-differences.md and
 //! named in the test that allows it.
 
-mod common;
+use crate::common;
 
 use common::*;
 

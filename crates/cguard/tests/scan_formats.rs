@@ -1,7 +1,7 @@
 //! End to end: the SBOMs of a real image are valid against the official schemas, and the
 //! interface scripts rely on holds (CycloneDX `components` are the packages, with purls).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! End to end: the same image read from every source gives the same inventory.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;

@@ -4,7 +4,7 @@
 //! secdb JSON and a small version order written here for the plain `X.Y.Z-rN` versions,
 //! not from the matcher or `vercmp`.
 
-mod common;
+use crate::common;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

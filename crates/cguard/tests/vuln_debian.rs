@@ -4,7 +4,7 @@
 //! computed here from the tracker JSON and `dpkg --compare-versions`, never from the
 //! matcher; the report formats and the CI exit code are checked on the same image.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

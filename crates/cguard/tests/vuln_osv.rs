@@ -6,7 +6,7 @@
 //! come from the OSV JSON with Python's `packaging` (PyPI) and a semantic-version order
 //! written here (Go), never from the matcher.
 
-mod common;
+use crate::common;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,7 +1,7 @@
 //! Hostile images: every case is refused with a clear error (or, for symlinks and devices,
 //! contained), and nothing is ever written outside a private temporary area.
 
-mod common;
+use crate::common;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! hard links and symlinks, every copy of a path offered to the visitor; and each
 //! supported compression.
 
-mod common;
+use crate::common;
 
 use common::{Comp, Layer, Oci, Recorder, Save, compress, docker_save, sha256};
 use image::source::OpenOptions;

@@ -1,7 +1,7 @@
 //! The `docker-archive:` source: both `docker save` layouts, compressed archives, links
 //! between members, tag selection and the errors for malformed archives.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The `dir:` source: an unpacked root filesystem read as one layer, without following
 //! symlinks, opening special files or leaving the root.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -3,7 +3,7 @@
 //! Images are built from a tar the test writes (`docker import`) plus one `COPY` step, so
 //! nothing is pulled.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The `oci:` source: layouts as directories and tar files, platform and name selection
 //! through (nested) indexes, and the errors for malformed layouts.
 
-mod common;
+use crate::common;
 
 use common::{Comp, Layer, Oci, OciImage, Recorder, with_platform, with_ref_name};
 use image::source::OpenOptions;

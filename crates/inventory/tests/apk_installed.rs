@@ -1,6 +1,6 @@
 //! The apk database: fields, file ownership, purls, layer attribution and damaged input.
 
-mod os_support;
+use crate::os_support;
 
 use std::collections::BTreeMap;
 

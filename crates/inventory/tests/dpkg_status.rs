@@ -1,7 +1,7 @@
 //! The dpkg database: status parsing checked against dpkg-query itself, file lists,
 //! distroless status.d files, layer attribution, and damaged input.
 
-mod os_support;
+use crate::os_support;
 
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Every language analyzer at once over one image, as the inventory runs them: each file
 //! goes to the analyzers that want it, and each kind of package is found once.
 
-mod lang_support;
+use crate::lang_support;
 
 use inventory::PackageType;
 use lang_support::{TestImage, data};

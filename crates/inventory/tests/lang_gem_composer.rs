@@ -1,7 +1,7 @@
 //! Ruby gems (gemspecs as RubyGems 3 and 1.8 write them; the Ruby 3.1 ones come from
 //! Debian's ruby package) and PHP Composer (installed.json v1 and v2, composer.lock).
 
-mod lang_support;
+use crate::lang_support;
 
 use inventory::lang::composer::{ComposerAnalyzer, parse_composer_lock, parse_installed_json};
 use inventory::lang::gem::{GemAnalyzer, parse_gemspec};

@@ -1,7 +1,7 @@
 //! Go binaries: a real binary built by tests/data/lang/go/build.sh (Go ≥ 1.18 inline
 //! build information), a synthetic binary in the older pointer layout, and damaged input.
 
-mod lang_support;
+use crate::lang_support;
 
 use inventory::lang::golang::{GoBinaryAnalyzer, parse_go_binary};
 use lang_support::{TestImage, check, data, no_panic};

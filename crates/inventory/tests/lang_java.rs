@@ -2,7 +2,7 @@
 //! with nested jars, shaded dependencies and manifests alone, and the limits that keep
 //! zip bombs and corrupt archives from hurting.
 
-mod lang_support;
+use crate::lang_support;
 
 use std::io::{Cursor, Write};
 

@@ -2,7 +2,7 @@
 //! lockfiles from counting installed packages twice. The lockfiles in data/lang/npm/app
 //! were written by npm 10, yarn 1.22 and pnpm 9 for the same project.
 
-mod lang_support;
+use crate::lang_support;
 
 use inventory::lang::npm::{NpmAnalyzer, parse_package_json};
 use inventory::lang::npm_lock::{parse_package_lock, parse_pnpm_lock, parse_yarn_lock};

@@ -1,7 +1,7 @@
 //! Python distributions: wheels (dist-info with RECORD), eggs (egg-info directory and
 //! file), layer attribution and shadowing.
 
-mod lang_support;
+use crate::lang_support;
 
 use inventory::lang::python::{PythonAnalyzer, parse_metadata, parse_record};
 use lang_support::{TestImage, check, data, no_panic};

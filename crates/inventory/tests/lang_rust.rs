@@ -1,7 +1,7 @@
 //! Rust: `cargo auditable` binaries (a real one built by tests/data/lang/rust/build.sh)
 //! and `Cargo.lock` files of every version.
 
-mod lang_support;
+use crate::lang_support;
 
 use std::io::Write;
 

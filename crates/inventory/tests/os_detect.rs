@@ -1,7 +1,7 @@
 //! OS detection: os-release syntax, distribution release files, and which copy of them an
 //! image shows after its layers are applied.
 
-mod os_support;
+use crate::os_support;
 
 use inventory::OsInfo;
 use inventory::os::{distro_qualifier, os_release_info, parse_os_release, parse_release_file};

@@ -2,7 +2,7 @@
 //! with random bytes changed. The readers must never panic, must never invent packages
 //! where checksums make that detectable, and must say when they lost something.
 
-mod os_support;
+use crate::os_support;
 
 use inventory::rpm::{Backend, RpmPackage, read_packages};
 use os_support::{Flips, data};

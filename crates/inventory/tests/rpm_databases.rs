@@ -1,7 +1,7 @@
 //! rpm databases of every backend, built by tests/data/rpm/build.sh from real packages,
 //! read by our readers and compared with what rpm itself reads from them.
 
-mod os_support;
+use crate::os_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

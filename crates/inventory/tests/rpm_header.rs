@@ -1,7 +1,7 @@
 //! rpm header blobs: the index and data store, region tags, entries added after the
 //! region, old-style file lists, and blobs that lie about their sizes.
 
-mod os_support;
+use crate::os_support;
 
 use inventory::rpm::header::{self, HeaderError, parse};
 use inventory::rpm::{Backend, package_from_header};

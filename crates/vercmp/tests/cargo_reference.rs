@@ -1,6 +1,6 @@
 //! Cargo ordering checked against the `semver` crate that Cargo itself uses (`Version::parse` and `Ord`).
 
-mod common;
+use crate::common;
 
 use common::{PAIRS, Rng, make_pairs, outcome};
 

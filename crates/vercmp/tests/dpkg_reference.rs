@@ -4,7 +4,7 @@
 //! parser (it accepts versions dpkg refuses), so dpkg itself is the reference: one process per question, on two
 //! threads.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

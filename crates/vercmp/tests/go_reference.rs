@@ -6,7 +6,7 @@
 //! full. Versions without the `v` are invalid in Go whatever node thinks, and numbers stay below 2^53, where node's
 //! numbers end.
 
-mod common;
+use crate::common;
 
 use std::cmp::Ordering;
 

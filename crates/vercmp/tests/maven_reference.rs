@@ -1,7 +1,7 @@
 //! Maven ordering checked against Maven's own `ComparableVersion`, from the maven-artifact jar that the Debian
 //! `maven` package installs, in one `java` process.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

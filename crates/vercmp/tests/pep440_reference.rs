@@ -1,6 +1,6 @@
 //! PEP 440 ordering checked against Python's `packaging.version.Version`.
 
-mod common;
+use crate::common;
 
 use common::{PAIRS, Rng, make_pairs, missing, outcome, python_with, run_batch};
 

@@ -1,6 +1,6 @@
 //! rpm ordering checked against rpm's own Python bindings (`rpm.ver` to split, `rpm.labelCompare` to compare).
 
-mod common;
+use crate::common;
 
 use common::{PAIRS, Rng, make_pairs, missing, outcome, python_with, run_batch};
 

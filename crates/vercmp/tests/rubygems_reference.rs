@@ -1,6 +1,6 @@
 //! RubyGems ordering checked against `Gem::Version` in one `ruby` process.
 
-mod common;
+use crate::common;
 
 use common::{PAIRS, Rng, make_pairs, missing, outcome, run_batch};
 

@@ -1,6 +1,6 @@
 //! npm ordering checked against node's `semver` package (`semver.compare`, default options).
 
-mod common;
+use crate::common;
 
 use common::{PAIRS, Rng, make_pairs, outcome, run_batch};
 

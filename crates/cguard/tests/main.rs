@@ -1,0 +1,10 @@
+//! The crate's integration tests, in one binary: one module per area.
+
+mod common;
+mod detect_image;
+mod inventory_peers;
+mod scan_formats;
+mod scan_sources;
+mod vuln_alpine;
+mod vuln_debian;
+mod vuln_osv;
