@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the services the tests need, when they are not running: the Docker engine.
+# Starts the services the tests need, when they are not running: the Docker engine and
+# PostgreSQL.
 set -euo pipefail
 
 if ! docker version >/dev/null 2>&1; then
@@ -13,3 +14,31 @@ if ! docker version >/dev/null 2>&1; then
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/cguard-dockerd.log"; tail -20 /var/log/cguard-dockerd.log; exit 1; }
 fi
 echo "docker engine: $(docker version --format '{{.Server.Version}}')"
+
+# PostgreSQL (Debian's cluster) for the server tests. The tests connect as a role that may
+# create databases; its password is random, made here, and kept in .cache (mode 0600).
+url_file="$(cd "$(dirname "$0")/.." && pwd)/.cache/postgres-test-url"
+pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+if [ -z "$pg_version" ]; then echo "PostgreSQL is not installed (apt-get install postgresql)"; exit 1; fi
+if ! pg_lsclusters -h 2>/dev/null | grep -q "^$pg_version main"; then
+  pg_createcluster "$pg_version" main >/dev/null
+fi
+if ! pg_lsclusters -h | grep -q "^$pg_version main .* online"; then
+  echo "starting PostgreSQL $pg_version"
+  pg_ctlcluster "$pg_version" main start
+fi
+port=$(pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main" {print $3}')
+if [ ! -s "$url_file" ] || ! psql "$(cat "$url_file")" -qAtc "select 1" >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$url_file")"
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  su postgres -c "psql -q -p $port" <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cguard_test') THEN
+    CREATE ROLE cguard_test LOGIN CREATEDB;
+  END IF;
+END \$\$;
+ALTER ROLE cguard_test PASSWORD '$password';
+SQL
+  (umask 077; echo "postgres://cguard_test:$password@127.0.0.1:$port/postgres" > "$url_file")
+fi
+echo "postgresql: $pg_version on port $port"

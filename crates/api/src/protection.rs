@@ -1,0 +1,126 @@
+//! Protection objects (SPEC 1, 6): clusters, nodes, quotas and the service authorization.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Cluster {
+    pub id: String,
+    pub name: String,
+    /// `kubernetes` or `hosts` (plain Docker/containerd hosts enrolled with a token).
+    pub kind: String,
+    /// `on` or `off`.
+    pub protection: String,
+    pub node_total: u64,
+    /// Nodes whose state is `running`.
+    pub nodes_available: u64,
+    pub shields_online: u64,
+    /// Who accepted the disclaimer when protection was last enabled, and when.
+    pub disclaimer_accepted_by: Option<String>,
+    #[schema(format = DateTime)]
+    pub disclaimer_accepted_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterCreate {
+    pub name: String,
+    /// `kubernetes` or `hosts`.
+    pub kind: String,
+}
+
+/// Turn a cluster's protection on or off. Turning it on requires accepting the disclaimer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectionChange {
+    pub enabled: bool,
+    #[serde(default)]
+    pub accept_disclaimer: bool,
+}
+
+/// The result of turning protection on for a cluster of plain hosts: the enrolment token
+/// (shown once) and the command that installs the shield on a host.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProtectionResult {
+    pub cluster: Cluster,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_command: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Node {
+    pub id: String,
+    pub cluster_id: String,
+    pub name: String,
+    /// `running` or `unavailable`.
+    pub state: String,
+    /// `unregistered`, `online` or `offline` (heartbeats stopped).
+    pub shield_state: String,
+    pub shield_version: Option<String>,
+    /// `normal` when a normal quota covers the node, `on-demand` otherwise.
+    pub billing: String,
+    #[schema(format = DateTime)]
+    pub last_heartbeat: Option<String>,
+    #[schema(value_type = Object)]
+    pub facts: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Quota {
+    pub id: String,
+    /// `enterprise`.
+    pub edition: String,
+    /// `normal`, `expired` or `frozen`.
+    pub state: String,
+    pub months: u32,
+    pub auto_renew: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// Seconds until expiry (negative once expired).
+    pub expires_in_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaPurchase {
+    /// How many quotas; the first purchase is at least the configured minimum (10).
+    pub count: u32,
+    /// 1 to 9 months, or 12 for a year.
+    pub months: u32,
+    #[serde(default)]
+    pub auto_renew: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaRenew {
+    /// 1 to 9 months, or 12 for a year.
+    pub months: u32,
+}
+
+/// Totals of the protection list (SPEC 6).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProtectionSummary {
+    pub clusters_protected: u64,
+    pub clusters_unprotected: u64,
+    pub nodes_protected: u64,
+    pub nodes_on_demand: u64,
+    pub quotas_normal: u64,
+    pub quotas_expired: u64,
+    pub quotas_frozen: u64,
+}
+
+/// The service authorization (SPEC 1.1).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Authorization {
+    pub granted: bool,
+    pub granted_by: Option<String>,
+    #[schema(format = DateTime)]
+    pub granted_at: Option<String>,
+}

@@ -1,0 +1,37 @@
+//! What differs between SQLite and PostgreSQL.
+
+/// The database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded, one file in the data directory, WAL journal. One server process.
+    Sqlite,
+    /// Shared by any number of server replicas.
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// The schema migrations, in order: (version, SQL).
+    pub(crate) fn migrations(self) -> &'static [(i64, &'static str)] {
+        match self {
+            Backend::Sqlite => &[(1, include_str!("../migrations/sqlite/0001_core.sql"))],
+            Backend::Postgres => &[(1, include_str!("../migrations/postgres/0001_core.sql"))],
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Persistence of the control plane behind one trait, [`Store`], with a SQLite (embedded,
+//! default) and a PostgreSQL backend. Callers see records and filters, never SQL.
+//!
+//! Both backends run the same portable SQL through sqlx's `Any` driver; what differs
+//! between them (migrations, write serialisation, connection settings) is in
+//! [`Backend`]. Nothing is kept in process memory that another server replica would need:
+//! replicas on one PostgreSQL database are interchangeable.
+
+mod audit_chain;
+mod backend;
+mod migrate;
+mod records;
+pub mod scratch;
+mod sql;
+
+pub use audit_chain::{ChainProblem, chain_hash, verify_chain};
+pub use backend::Backend;
+pub use records::*;
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: i64, source: sqlx::Error },
+    #[error("the database schema is version {found}, newer than this program's {known}")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and brings its schema
+/// up to date.
+pub async fn open(url: &str) -> Result<SqlStore> {
+    SqlStore::connect(url).await
+}
+
+/// Everything the control plane persists.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    // Users
+    async fn create_user(&self, user: &UserRow) -> Result<()>;
+    async fn user(&self, id: &str) -> Result<Option<UserRow>>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>>;
+    async fn list_users(&self, page: &PageReq) -> Result<(Vec<UserRow>, u64)>;
+    async fn update_user(&self, user: &UserRow) -> Result<()>;
+    async fn delete_user(&self, id: &str) -> Result<bool>;
+    /// Counts a failed login and locks the account for `lock_ms` once `threshold` failures
+    /// in a row are reached. Returns the updated user.
+    async fn record_login_failure(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<UserRow>;
+    async fn reset_login_failures(&self, id: &str) -> Result<()>;
+
+    // Groups
+    async fn create_group(&self, group: &GroupRow) -> Result<()>;
+    async fn group(&self, id: &str) -> Result<Option<GroupRow>>;
+    async fn list_groups(&self, page: &PageReq) -> Result<(Vec<GroupRow>, u64)>;
+    async fn delete_group(&self, id: &str) -> Result<bool>;
+    async fn set_membership(&self, group_id: &str, user_id: &str, member: bool) -> Result<bool>;
+
+    // Permission policies and their attachments
+    async fn create_iam_policy(&self, policy: &IamPolicyRow) -> Result<()>;
+    async fn iam_policy(&self, id: &str) -> Result<Option<IamPolicyRow>>;
+    async fn list_iam_policies(&self, page: &PageReq) -> Result<(Vec<IamPolicyRow>, u64)>;
+    async fn update_iam_policy(&self, policy: &IamPolicyRow) -> Result<()>;
+    async fn delete_iam_policy(&self, id: &str) -> Result<bool>;
+    async fn set_attachment(&self, policy_id: &str, principal: &Principal, attached: bool) -> Result<bool>;
+    /// The policies that apply to a user: attached to the user or to one of its groups.
+    async fn policies_of_user(&self, user_id: &str) -> Result<Vec<IamPolicyRow>>;
+
+    // Bearer credentials: login sessions and API tokens
+    async fn create_token(&self, token: &TokenRow) -> Result<()>;
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRow>>;
+    async fn list_tokens(&self, user_id: &str, kind: TokenKind) -> Result<Vec<TokenRow>>;
+    async fn revoke_token(&self, id: &str, now: i64) -> Result<bool>;
+
+    // Audit
+    /// Appends a record at the end of the hash chain and returns it as stored.
+    async fn append_audit(&self, record: &NewAudit) -> Result<AuditRow>;
+    async fn query_audit(&self, filter: &AuditFilter, page: &PageReq) -> Result<(Vec<AuditRow>, u64)>;
+    /// Records with `seq > after`, in chain order, at most `limit`.
+    async fn audit_after(&self, after: i64, limit: u32) -> Result<Vec<AuditRow>>;
+    /// Where the chain starts: the last pruned record's sequence number and hash.
+    async fn audit_anchor(&self) -> Result<(i64, String)>;
+    /// Removes records older than `before` (ms), keeping the chain verifiable.
+    async fn prune_audit(&self, before: i64) -> Result<u64>;
+
+    // Security policies
+    async fn create_security_policy(&self, policy: &SecurityPolicyRow) -> Result<()>;
+    async fn security_policy(&self, id: &str) -> Result<Option<SecurityPolicyRow>>;
+    async fn list_security_policies(&self, page: &PageReq) -> Result<(Vec<SecurityPolicyRow>, u64)>;
+    async fn update_security_policy(&self, policy: &SecurityPolicyRow) -> Result<()>;
+    async fn delete_security_policy(&self, id: &str) -> Result<bool>;
+    async fn set_policy_images(&self, policy_id: &str, images: &[String], associated: bool, now: i64) -> Result<()>;
+    /// The highest revision of any policy change: shields poll by it.
+    async fn policy_revision(&self) -> Result<i64>;
+
+    // Clusters, nodes and enrolment
+    async fn create_cluster(&self, cluster: &ClusterRow) -> Result<()>;
+    async fn cluster(&self, id: &str) -> Result<Option<ClusterRow>>;
+    async fn list_clusters(&self, page: &PageReq) -> Result<(Vec<ClusterRow>, u64)>;
+    async fn update_cluster(&self, cluster: &ClusterRow) -> Result<()>;
+    async fn delete_cluster(&self, id: &str) -> Result<bool>;
+    async fn create_enrolment_token(&self, token: &EnrolmentTokenRow) -> Result<()>;
+    async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()>;
+    async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>>;
+    /// Registers a node, or renews the credential of the node with the same name in the
+    /// same cluster.
+    async fn upsert_node(&self, node: &NodeRow) -> Result<NodeRow>;
+    async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>>;
+    async fn heartbeat(&self, node_id: &str, shield_version: &str, facts: &str, now: i64) -> Result<()>;
+    async fn list_nodes(&self, cluster_id: Option<&str>, page: &PageReq) -> Result<(Vec<NodeRow>, u64)>;
+
+    // Quotas
+    async fn create_quotas(&self, quotas: &[QuotaRow]) -> Result<()>;
+    async fn quota(&self, id: &str) -> Result<Option<QuotaRow>>;
+    async fn list_quotas(&self, page: &PageReq) -> Result<(Vec<QuotaRow>, u64)>;
+    async fn update_quota(&self, quota: &QuotaRow) -> Result<()>;
+    async fn delete_quota(&self, id: &str) -> Result<bool>;
+
+    // Settings (small key-value records: the service authorization, job schedules)
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+    /// Takes the named job's lease until `until` if it is free or expired; exactly one
+    /// replica wins.
+    async fn try_lease(&self, job: &str, owner: &str, now: i64, until: i64) -> Result<bool>;
+
+    // Runtime events
+    /// Stores a batch; events whose id is already stored are counted as duplicates.
+    /// Returns (accepted, duplicates). Durable once it returns.
+    async fn ingest_events(&self, events: &[EventRow]) -> Result<(u64, u64)>;
+    async fn list_events(&self, filter: &EventFilter, page: &PageReq) -> Result<(Vec<EventRow>, u64)>;
+    async fn event(&self, id: &str) -> Result<Option<EventRow>>;
+}

@@ -1,0 +1,6 @@
+//! The store's tests, each run against SQLite and PostgreSQL.
+
+mod audit;
+mod identity;
+mod objects;
+mod support;
