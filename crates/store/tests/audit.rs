@@ -14,7 +14,7 @@ fn record(n: usize) -> NewAudit {
         resource_type: "policy".into(),
         resource_id: format!("p{n}"),
         resource_name: format!("policy-{n}"),
-        operator: if n % 2 == 0 { "admin".into() } else { "alice".into() },
+        operator: if n.is_multiple_of(2) { "admin".into() } else { "alice".into() },
         level: "normal".into(),
         outcome: "success".into(),
         request: r#"{"name":"x"}"#.into(),

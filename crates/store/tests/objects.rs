@@ -9,12 +9,12 @@ fn event(n: usize) -> EventRow {
         cluster_id: "c1".into(),
         time: 1_000 + n as i64,
         received_at: 2_000,
-        category: if n % 2 == 0 { "process".into() } else { "file".into() },
+        category: if n.is_multiple_of(2) { "process".into() } else { "file".into() },
         kind: "abnormal-program".into(),
         container_id: "abc".into(),
         container_name: "web".into(),
         image: "nginx:1".into(),
-        blocked: n % 3 == 0,
+        blocked: n.is_multiple_of(3),
         body: "{}".into(),
     }
 }
