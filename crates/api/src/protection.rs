@@ -31,12 +31,10 @@ pub struct ClusterCreate {
     pub kind: String,
 }
 
-/// Turn a cluster's protection on or off. Turning it on requires accepting the disclaimer.
+/// Turn a cluster's protection on: the disclaimer must be accepted.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProtectionChange {
-    pub enabled: bool,
-    #[serde(default)]
+pub struct ProtectionOpen {
     pub accept_disclaimer: bool,
 }
 

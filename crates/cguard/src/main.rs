@@ -2,6 +2,7 @@
 
 mod db_cmd;
 mod scan_cmd;
+mod server_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,11 @@ enum Command {
     /// Manage the vulnerability database.
     #[command(subcommand)]
     Db(db_cmd::DbCommand),
+    /// Run the control plane: REST API, identities, audit, protection objects.
+    Server(Box<server_cmd::ServerArgs>),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(server_cmd::AuditCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +39,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(*args),
         Command::Db(cmd) => db_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Server(args) => server_cmd::run_server(*args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Audit(cmd) => server_cmd::run_audit(cmd),
     };
     match result {
         Ok(code) => code,

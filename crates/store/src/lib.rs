@@ -122,6 +122,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn upsert_node(&self, node: &NodeRow) -> Result<NodeRow>;
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>>;
     async fn heartbeat(&self, node_id: &str, shield_version: &str, facts: &str, now: i64) -> Result<()>;
+    /// Removes a cluster's nodes (their credentials stop working).
+    async fn delete_nodes(&self, cluster_id: &str) -> Result<u64>;
     async fn list_nodes(&self, cluster_id: Option<&str>, page: &PageReq) -> Result<(Vec<NodeRow>, u64)>;
 
     // Quotas
@@ -134,6 +136,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Settings (small key-value records: the service authorization, job schedules)
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+    async fn delete_setting(&self, key: &str) -> Result<bool>;
     /// Takes the named job's lease until `until` if it is free or expired; exactly one
     /// replica wins.
     async fn try_lease(&self, job: &str, owner: &str, now: i64, until: i64) -> Result<bool>;
@@ -144,4 +147,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn ingest_events(&self, events: &[EventRow]) -> Result<(u64, u64)>;
     async fn list_events(&self, filter: &EventFilter, page: &PageReq) -> Result<(Vec<EventRow>, u64)>;
     async fn event(&self, id: &str) -> Result<Option<EventRow>>;
+}
+
+/// The outcome of checking the whole audit chain.
+#[derive(Debug, Clone)]
+pub struct AuditVerification {
+    /// Records checked (those kept since the last pruning).
+    pub records: u64,
+    /// Where the chain starts (the last pruned record) and ends.
+    pub anchor_seq: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub problems: Vec<ChainProblem>,
+}
+
+/// Walks the audit log from its anchor to its head and checks every link.
+pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerification> {
+    let (anchor_seq, anchor_hash) = store.audit_anchor().await?;
+    let (mut seq, mut hash) = (anchor_seq, anchor_hash);
+    let mut problems = Vec::new();
+    let mut records = 0u64;
+    loop {
+        let rows = store.audit_after(seq, 5000).await?;
+        if rows.is_empty() {
+            break;
+        }
+        records += rows.len() as u64;
+        let (found, s, h) = verify_chain(seq, &hash, &rows);
+        problems.extend(found);
+        (seq, hash) = (s, h);
+    }
+    Ok(AuditVerification { records, anchor_seq, head_seq: seq, head_hash: hash, problems })
 }

@@ -1011,6 +1011,12 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn delete_nodes(&self, cluster_id: &str) -> Result<u64> {
+        let _w = self.writing().await;
+        let done = sqlx::query("DELETE FROM nodes WHERE cluster_id = $1").bind(cluster_id).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     async fn list_nodes(&self, cluster_id: Option<&str>, page: &PageReq) -> Result<(Vec<NodeRow>, u64)> {
         let (sql_where, binds) = match cluster_id {
             Some(c) => (" WHERE cluster_id = $1", vec![Bind::Text(c.to_string())]),
@@ -1091,6 +1097,12 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn delete_setting(&self, key: &str) -> Result<bool> {
+        let _w = self.writing().await;
+        let done = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn try_lease(&self, job: &str, owner: &str, now: i64, until: i64) -> Result<bool> {

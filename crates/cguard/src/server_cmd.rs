@@ -1,0 +1,108 @@
+//! `cguard server` and `cguard audit …`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+#[derive(clap::Args)]
+pub struct ServerArgs {
+    /// Directory for the embedded database and the server's files (created 0700).
+    #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// `postgres://…` to share one database between replicas; default: SQLite in the data
+    /// directory.
+    #[arg(long, env = "CGUARD_DATABASE")]
+    database: Option<String>,
+    /// URL the shields use to reach this server (default: http://LISTEN).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// This deployment's region name.
+    #[arg(long, default_value = "default")]
+    region: String,
+    /// Days audit records are kept.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    audit_retention_days: u32,
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; exits non-zero when a record was changed,
+    /// removed or inserted.
+    Verify(DatabaseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DatabaseArgs {
+    #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
+    data_dir: PathBuf,
+    #[arg(long, env = "CGUARD_DATABASE")]
+    database: Option<String>,
+}
+
+fn database_url(data_dir: &Path, database: Option<String>) -> anyhow::Result<String> {
+    if let Some(url) = database {
+        return Ok(url);
+    }
+    create_private_dir(data_dir)?;
+    Ok(format!("sqlite://{}/cguard.db", data_dir.display()))
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(dir = %dir.display(), mode = format!("{mode:o}"), "the data directory is readable by others");
+    }
+    Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+pub fn run_server(args: ServerArgs) -> anyhow::Result<()> {
+    let url = database_url(&args.data_dir, args.database)?;
+    let mut config = server::ServerConfig::new(args.listen, url);
+    config.admin_password = std::env::var("CGUARD_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    config.region = args.region;
+    config.audit_retention_days = args.audit_retention_days;
+    if let Some(u) = args.public_url {
+        config.public_url = u;
+    }
+    runtime()?.block_on(server::serve(config))?;
+    Ok(())
+}
+
+pub fn run_audit(cmd: AuditCommand) -> anyhow::Result<std::process::ExitCode> {
+    let AuditCommand::Verify(db) = cmd;
+    let url = database_url(&db.data_dir, db.database)?;
+    runtime()?.block_on(async {
+        let store = store::open(&url).await?;
+        let v = store::verify_audit(&store).await?;
+        if v.problems.is_empty() {
+            println!(
+                "audit log intact: {} records (sequence {}..={}), head {}",
+                v.records,
+                v.anchor_seq + 1,
+                v.head_seq,
+                v.head_hash
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        } else {
+            for p in &v.problems {
+                println!("TAMPERED: {p}");
+            }
+            println!("audit log NOT intact: {} problem(s) in {} records", v.problems.len(), v.records);
+            Ok(std::process::ExitCode::from(1))
+        }
+    })
+}

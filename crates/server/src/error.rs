@@ -1,0 +1,119 @@
+//! Errors as `application/problem+json` with a stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An API error. Each variant has a fixed status and `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    Invalid { field: Option<String>, detail: String },
+    #[error("authentication required")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String, Option<String>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Locked(String),
+    /// An operation that needs the service authorization before it is granted (SPEC 1.1).
+    #[error("{0}")]
+    NotAuthorized(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> ApiError {
+        ApiError::Invalid { field: Some(field.into()), detail: detail.into() }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::Invalid { field: None, detail: detail.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Locked(_) => StatusCode::LOCKED,
+            ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Invalid { .. } => "invalid_request",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(..) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Locked(_) => "account_locked",
+            ApiError::NotAuthorized(_) => "authorization_required",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn problem(&self) -> api::Problem {
+        let status = self.status();
+        let (field, action) = match self {
+            ApiError::Invalid { field, .. } => (field.clone(), None),
+            ApiError::Forbidden(_, action) => (None, action.clone()),
+            _ => (None, None),
+        };
+        let detail = match self {
+            ApiError::Unauthenticated(d) => d.clone(),
+            // Internal details go to the log, not to the caller.
+            ApiError::Internal(_) => "the server could not complete the request; see its log".into(),
+            other => other.to_string(),
+        };
+        api::Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            code: self.code().into(),
+            detail: Some(detail),
+            field,
+            action,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+pub fn problem_response(p: &api::Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(p).unwrap_or_default();
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> ApiError {
+        match e {
+            store::StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            store::StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,78 @@
+//! `cguard server`: the control plane. A REST API under `/api/v1` (OpenAPI 3.1 at
+//! `/api/v1/openapi.json`), local identities with IAM-style policies, a hash-chained audit
+//! log, protection objects (clusters, nodes, quotas, security policies) and the shields'
+//! side: enrolment, heartbeats, policy fetch and idempotent event ingest.
+//!
+//! Every route is declared once in [`routes::ROUTES`] with the guard that protects it
+//! (one of the 18 actions, the node credential, or public) and the audit event it writes;
+//! one middleware enforces the guard and writes the audit record, so no handler can
+//! forget either.
+
+mod audit;
+mod auth;
+mod bootstrap;
+mod error;
+mod handlers;
+pub mod openapi;
+pub mod routes;
+mod state;
+mod timefmt;
+
+pub use bootstrap::bootstrap;
+pub use error::ApiError;
+pub use state::{AppState, ServerConfig};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Opens the store, prepares it on first start and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    let store = store::open(&config.database_url).await?;
+    let store: Arc<dyn store::Store> = Arc::new(store);
+    if let Some(password) = bootstrap(store.as_ref(), config.admin_password.as_deref()).await? {
+        // Printed once, on the console of the first start; never logged.
+        eprintln!(
+            "cguard: created the administrator account. User name: admin  Password: {password}\n\
+             cguard: keep this password; it is not shown again."
+        );
+    }
+    let state = AppState::new(store, config.clone());
+    let app = routes::router(state.clone());
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|e| ServeError::Bind(config.listen, e))?;
+    tracing::info!(listen = %config.listen, backend = state.store.backend().name(), "cguard server ready");
+    eprintln!("cguard server listening on http://{}", listener.local_addr().map_err(ServeError::Io)?);
+    tokio::spawn(handlers::housekeeping::run(state.clone()));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServeError::Io)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error(transparent)]
+    Io(std::io::Error),
+    #[error("first start: {0}")]
+    Bootstrap(#[from] ApiError),
+}

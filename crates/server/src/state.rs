@@ -1,0 +1,65 @@
+//! What every request handler shares. Nothing here is state another replica would need:
+//! all of that lives in the store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// `cguard server`'s settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The first administrator's password, from `CGUARD_ADMIN_PASSWORD`; random if unset.
+    pub admin_password: Option<String>,
+    /// Name of this deployment's region (SPEC 1.4).
+    pub region: String,
+    /// Audit records are kept this many days.
+    pub audit_retention_days: u32,
+    /// Failed logins in a row before an account is locked, and for how long.
+    pub lockout_threshold: u32,
+    pub lockout_minutes: u32,
+    /// Lifetime of a login's bearer token.
+    pub session_hours: u32,
+    /// A node whose last heartbeat is older than this is `offline`.
+    pub heartbeat_timeout_seconds: u32,
+    /// The first quota purchase is at least this many.
+    pub min_first_purchase: u32,
+    /// Days a frozen quota is kept before it is deleted.
+    pub frozen_grace_days: u32,
+    /// The URL shields use to reach this server (for install commands).
+    pub public_url: String,
+}
+
+impl ServerConfig {
+    pub fn new(listen: SocketAddr, database_url: String) -> ServerConfig {
+        ServerConfig {
+            listen,
+            public_url: format!("http://{listen}"),
+            database_url,
+            admin_password: None,
+            region: "default".into(),
+            audit_retention_days: 7,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            session_hours: 12,
+            heartbeat_timeout_seconds: 60,
+            min_first_purchase: 10,
+            frozen_grace_days: 34,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn store::Store>,
+    pub config: Arc<ServerConfig>,
+    /// Identifies this process in job leases.
+    pub instance: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn store::Store>, config: ServerConfig) -> AppState {
+        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into() }
+    }
+}

@@ -1,0 +1,126 @@
+//! Sign-in, lockout, users, groups and permission policies.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{ADMIN_PASSWORD, each_backend};
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, user) = s.post("/api/v1/users", &admin, json!({"name": "bob", "password": "bob-password-123"})).await;
+        let login = |pw: &'static str| {
+            let s = &s;
+            async move {
+                s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "bob", "password": pw}))).await
+            }
+        };
+        for _ in 0..3 {
+            let (status, p) = login("wrong-password-1").await;
+            assert_eq!((status, p["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+        }
+        let (status, p) = login("bob-password-123").await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::LOCKED, Some("account_locked")), "{p}");
+        // An administrator's password reset clears the lock.
+        let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+        let (status, _) =
+            s.call(Method::PATCH, &path, Some(&admin), Some(json!({"password": "bob-new-password"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        s.login("bob", "bob-new-password").await;
+        // A missing account answers like a wrong password.
+        let (status, p) = s
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "nobody", "password": "x"})))
+            .await;
+        assert_eq!((status, p["detail"].as_str()), (StatusCode::UNAUTHORIZED, Some("wrong user name or password")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_user_can_do_nothing_and_deny_wins_over_allow() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, user) = s.post("/api/v1/users", &admin, json!({"name": "carol", "password": "carol-password-1"})).await;
+        let carol = s.login("carol", "carol-password-1").await;
+        let (status, p) = s.get("/api/v1/clusters", &carol).await;
+        assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:cluster:list")));
+        let (_, me) = s.get("/api/v1/auth/me", &carol).await;
+        assert_eq!(me["actions"], json!([]));
+
+        // FullAccess through a group, plus the seed's example 2 Deny on the user.
+        let (_, group) = s.post("/api/v1/groups", &admin, json!({"name": "ops"})).await;
+        let gid = group["id"].as_str().unwrap();
+        let uid = user["id"].as_str().unwrap();
+        let (status, _) = s.call(Method::PUT, &format!("/api/v1/groups/{gid}/members/{uid}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, list) = s.get("/api/v1/iam/policies?limit=100", &admin).await;
+        let full = list["items"].as_array().unwrap().iter().find(|p| p["name"] == "CGS FullAccess").unwrap();
+        assert_eq!(full["kind"], "system");
+        let attach = json!({"principal_type": "group", "principal_id": gid});
+        s.post(&format!("/api/v1/iam/policies/{}/attach", full["id"].as_str().unwrap()), &admin, attach).await;
+        let deny = json!({"name": "no-config", "document": {"Version": "1.1", "Statement": [{"Action": ["cgs:configuration:operate"], "Effect": "Deny"}]}});
+        let (_, deny) = s.post("/api/v1/iam/policies", &admin, deny).await;
+        let attach = json!({"principal_type": "user", "principal_id": uid});
+        s.post(&format!("/api/v1/iam/policies/{}/attach", deny["id"].as_str().unwrap()), &admin, attach).await;
+
+        assert_eq!(s.get("/api/v1/clusters", &carol).await.0, StatusCode::OK);
+        let (status, p) = s.post("/api/v1/policies", &carol, json!({"name": "x"})).await;
+        assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:configuration:operate")));
+        let (_, me) = s.get("/api/v1/auth/me", &carol).await;
+        assert_eq!(me["actions"].as_array().unwrap().len(), 17);
+        // FullAccess holds no privilege over users? It does: cgs:* includes cgs:privilege:*.
+        assert_eq!(s.get("/api/v1/users", &carol).await.0, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn policies_are_validated_and_system_ones_are_fixed() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let bad = json!({"name": "typo", "document": {"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["cgs:cluster:lst"]}]}});
+        let (status, p) = s.post("/api/v1/iam/policies", &admin, bad).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("document")), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("cgs:cluster:lst"), "{p}");
+        let bad = json!({"name": "v", "document": {"Version": "1.0", "Statement": [{"Effect": "Allow", "Action": ["cgs:*"]}]}});
+        assert_eq!(s.post("/api/v1/iam/policies", &admin, bad).await.0, StatusCode::BAD_REQUEST);
+        let (_, list) = s.get("/api/v1/iam/policies", &admin).await;
+        let names: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        for n in ["CGS Administrator", "CGS FullAccess", "CGS ReadOnlyAccess"] {
+            assert!(names.contains(&n), "{names:?}");
+        }
+        let sys = list["items"][0]["id"].as_str().unwrap();
+        let (status, _) = s.call(Method::DELETE, &format!("/api/v1/iam/policies/{sys}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // Unknown fields and wrong types are 400 problems, never 5xx.
+        let (status, p) = s.post("/api/v1/users", &admin, json!({"name": "x", "password": 5})).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+        let (status, _) = s.post("/api/v1/users", &admin, json!({"name": "x", "password": "long-enough-pw", "role": "admin"})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, p) = s.post("/api/v1/users", &admin, json!({"name": "short", "password": "short"})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("password")));
+        let (status, _) = s.get("/api/v1/users?limit=0", &admin).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, p) = s.get("/api/v1/users?sort=password_hash", &admin).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("sort")));
+        // Logout ends the session.
+        let (status, _) = s.call(Method::POST, "/api/v1/auth/logout", Some(&admin), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(s.get("/api/v1/auth/me", &admin).await.0, StatusCode::UNAUTHORIZED);
+        s.login("admin", ADMIN_PASSWORD).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_first_start_without_a_password_makes_a_random_one() {
+    let db = store::scratch::ScratchDb::new(store::Backend::Sqlite).await.unwrap();
+    let st = store::open(&db.url).await.unwrap();
+    let password = server::bootstrap(&st, None).await.unwrap().expect("a generated password");
+    assert!(password.len() >= 20);
+    assert_eq!(server::bootstrap(&st, None).await.unwrap(), None, "a second start prints nothing");
+    let admin = store::Store::user_by_name(&st, "admin").await.unwrap().unwrap();
+    assert!(admin.password_hash.starts_with("$argon2id$"));
+    assert!(!admin.password_hash.contains(&password));
+}

@@ -1,0 +1,7 @@
+//! The server's tests, over HTTP against a real listener, on SQLite and PostgreSQL.
+
+mod audit_trail;
+mod harness;
+mod identity;
+mod permissions;
+mod protection;

@@ -1,0 +1,119 @@
+//! Authorization, clusters, enrolment, heartbeats, policy fetch, event ingest, quotas.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::each_backend;
+
+fn event(id: &str, category: &str) -> Value {
+    json!({
+        "id": id, "time": "2020-01-01T00:00:00Z", "category": category, "type": "abnormal-program",
+        "container": {"id": "c0ffee", "name": "web"}, "image": "nginx:1.25",
+        "description": "/tmp/x is not on the whitelist", "blocked": true,
+        "process_tree": [{"pid": 42, "exe": "/tmp/x", "argv": ["/tmp/x"]}], "solution": "check the image"
+    })
+}
+
+#[tokio::test]
+async fn a_host_cluster_enrols_reports_and_is_released() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (status, cluster) = s.post("/api/v1/clusters", &admin, json!({"name": "prod", "kind": "hosts"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{cluster}");
+        let cid = cluster["id"].as_str().unwrap();
+        let open = format!("/api/v1/clusters/{cid}/protection/open");
+        let (status, p) = s.post(&open, &admin, json!({"accept_disclaimer": true})).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::PRECONDITION_REQUIRED, Some("authorization_required")));
+        let (status, _) = s.call(Method::PUT, "/api/v1/authorization", Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, p) = s.post(&open, &admin, json!({"accept_disclaimer": false})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("accept_disclaimer")));
+        let (status, opened) = s.post(&open, &admin, json!({"accept_disclaimer": true})).await;
+        assert_eq!(status, StatusCode::OK, "{opened}");
+        assert_eq!(opened["cluster"]["protection"], "on");
+        assert_eq!(opened["cluster"]["disclaimer_accepted_by"], "admin");
+        let token = opened["enrolment_token"].as_str().unwrap();
+
+        let enrol = json!({"token": token, "node_name": "host-a", "shield_version": "0.1.0", "facts": {"images": ["nginx:1.25"]}});
+        let (status, node) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{node}");
+        let cred = node["credential"].as_str().unwrap().to_string();
+        let bad = json!({"token": "cgs_e_forged", "node_name": "host-b", "shield_version": "0.1.0"});
+        assert_eq!(s.call(Method::POST, "/api/v1/shield/enrol", None, Some(bad)).await.0, StatusCode::UNAUTHORIZED);
+
+        // Policy fetch: only policies for the node's images, with a revision to poll by.
+        let (_, p1) = s.post("/api/v1/policies", &admin, json!({"name": "web", "mode": "enforce", "processWhitelist": ["/usr/sbin/nginx"]})).await;
+        s.post("/api/v1/policies", &admin, json!({"name": "other"})).await;
+        let (_, applied) = s.post(&format!("/api/v1/policies/{}/images/apply", p1["id"].as_str().unwrap()), &admin, json!({"images": ["nginx:1.25"]})).await;
+        let (status, hb) = s.post("/api/v1/shield/heartbeat", &cred, json!({"shield_version": "0.1.1", "facts": {"images": ["nginx:1.25"]}, "policy_revision": 0})).await;
+        assert_eq!(status, StatusCode::OK, "{hb}");
+        assert_eq!(hb["policy_revision"], applied["revision"]);
+        let (_, pols) = s.get("/api/v1/shield/policies", &cred).await;
+        assert_eq!(pols["policies"].as_array().unwrap().len(), 1, "{pols}");
+        assert_eq!(pols["policies"][0]["name"], "web");
+
+        // Ingest: a retried batch stores nothing twice.
+        let batch = json!({"events": [event("e-1", "process"), event("e-2", "file")]});
+        let (status, r) = s.post("/api/v1/shield/events", &cred, batch.clone()).await;
+        assert_eq!((status, r["accepted"].as_u64(), r["duplicates"].as_u64()), (StatusCode::OK, Some(2), Some(0)));
+        let (_, r) = s.post("/api/v1/shield/events", &cred, batch).await;
+        assert_eq!((r["accepted"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(2)));
+        let (status, p) = s.post("/api/v1/shield/events", &cred, json!({"events": [event("e-3", "weather")]})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("events")));
+        let (_, events) = s.get("/api/v1/runtime/events?category=file&days=1", &admin).await;
+        assert_eq!(events["total"], 0, "the events are from 2020");
+        let (_, events) = s.get("/api/v1/runtime/events?category=file", &admin).await;
+        assert_eq!(events["total"], 1);
+        assert_eq!(events["items"][0]["node"], node["node_id"]);
+        assert_eq!(events["items"][0]["blocked"], true);
+
+        let (_, c) = s.get(&format!("/api/v1/clusters/{cid}"), &admin).await;
+        assert_eq!((c["node_total"].as_u64(), c["shields_online"].as_u64()), (Some(1), Some(1)));
+        let (_, nodes) = s.get(&format!("/api/v1/clusters/{cid}/nodes"), &admin).await;
+        assert_eq!(nodes["items"][0]["shield_state"], "online");
+        assert_eq!(nodes["items"][0]["shield_version"], "0.1.1");
+        assert_eq!(nodes["items"][0]["billing"], "on-demand", "no quota bought yet");
+
+        // Closing protection releases the node: its credential stops working.
+        let (status, _) = s.post(&format!("/api/v1/clusters/{cid}/protection/close"), &admin, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = s.post("/api/v1/shield/heartbeat", &cred, json!({"shield_version": "0.1.1"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await.0, StatusCode::UNAUTHORIZED);
+
+        let (_, audit) = s.get("/api/v1/audit/records?limit=200", &admin).await;
+        let events: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|r| r["event_name"].as_str().unwrap()).collect();
+        for e in ["registerCgsAgency", "openClusterProtect", "closeClusterProtect", "registerShield", "addCluster"] {
+            assert!(events.contains(&e), "{e} missing from {events:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn quotas_follow_the_seed() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (status, p) = s.post("/api/v1/quotas", &admin, json!({"count": 5, "months": 1})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("count")), "first purchase >= 10");
+        let (status, p) = s.post("/api/v1/quotas", &admin, json!({"count": 10, "months": 10})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("months")));
+        let (status, bought) =
+            s.post("/api/v1/quotas", &admin, json!({"count": 10, "months": 12, "auto_renew": true})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(bought.as_array().unwrap().len(), 10);
+        assert!(bought[0]["expires_in_seconds"].as_i64().unwrap() > 364 * 86400);
+        let (status, _) = s.post("/api/v1/quotas", &admin, json!({"count": 1, "months": 3})).await;
+        assert_eq!(status, StatusCode::CREATED, "later purchases may be small");
+        let id = bought[0]["id"].as_str().unwrap();
+        let (_, renewed) = s.post(&format!("/api/v1/quotas/{id}/renew"), &admin, json!({"months": 1})).await;
+        assert!(renewed["expires_in_seconds"].as_i64().unwrap() > 394 * 86400);
+        let (status, _) = s.call(Method::DELETE, &format!("/api/v1/quotas/{id}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, sum) = s.get("/api/v1/protection/summary", &admin).await;
+        assert_eq!(sum["quotas_normal"], 10);
+        let (_, page) = s.get("/api/v1/quotas?limit=3&sort=-expires_at", &admin).await;
+        assert_eq!((page["total"].as_u64(), page["items"].as_array().unwrap().len()), (Some(10), 3));
+    })
+    .await;
+}
