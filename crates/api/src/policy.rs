@@ -32,13 +32,20 @@ pub struct SecurityPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecurityPolicyWrite {
+    /// A letter first, then letters, digits and `-`; at most 24 characters.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9-]{0,23}$")]
     pub name: String,
     /// `detect` (default) or `enforce`.
     #[serde(default)]
+    #[schema(pattern = "^(detect|enforce)$")]
     pub mode: Option<String>,
+    /// Absolute paths of the executables allowed to run; at most 50, no duplicates.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub process_whitelist: Vec<String>,
+    /// Absolute paths that must stay read-only; at most 50, no duplicates.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub file_protection: Vec<String>,
 }
 
@@ -46,6 +53,8 @@ pub struct SecurityPolicyWrite {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageAssociation {
+    /// 1 to 100 references, `repository:tag` or `repository@sha256:…`.
+    #[schema(min_items = 1, max_items = 100)]
     pub images: Vec<String>,
 }
 

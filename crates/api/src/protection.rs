@@ -26,8 +26,11 @@ pub struct Cluster {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterCreate {
+    /// 1-64 characters: letters, digits, `-`, `_`, `.`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
-    /// `kubernetes` or `hosts`.
+    /// `hosts`: plain Docker or containerd hosts enrolled with a token.
+    #[schema(pattern = "^hosts$")]
     pub kind: String,
 }
 
@@ -87,9 +90,11 @@ pub struct Quota {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaPurchase {
-    /// How many quotas; the first purchase is at least the configured minimum (10).
+    /// How many quotas (1 to 1000); the first purchase is at least the configured minimum (10).
+    #[schema(minimum = 1, maximum = 1000)]
     pub count: u32,
     /// 1 to 9 months, or 12 for a year.
+    #[schema(minimum = 1, maximum = 12)]
     pub months: u32,
     #[serde(default)]
     pub auto_renew: bool,

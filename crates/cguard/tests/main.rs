@@ -5,6 +5,7 @@ mod detect_image;
 mod inventory_peers;
 mod scan_formats;
 mod scan_sources;
+mod server_process;
 mod vuln_alpine;
 mod vuln_debian;
 mod vuln_osv;

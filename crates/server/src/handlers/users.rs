@@ -81,6 +81,7 @@ pub async fn get_one(State(st): State<AppState>, Path(id): Path<String>) -> ApiR
     request_body = UserUpdate, responses((status = 200, body = User)))]
 pub async fn update(
     State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Json(body): Json<UserUpdate>,
 ) -> ApiResult<Json<User>> {
@@ -90,6 +91,9 @@ pub async fn update(
         row.email = body.email;
     }
     if let Some(disabled) = body.disabled {
+        if disabled && user_of(&caller)?.user.id == id {
+            return Err(ApiError::Conflict("you cannot disable your own account".into()));
+        }
         row.disabled = disabled;
     }
     if let Some(password) = body.password {
