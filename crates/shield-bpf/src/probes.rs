@@ -1,0 +1,311 @@
+//! The loader: loads the detection programs, fills their maps, attaches them, and reads
+//! their events and counters.
+
+use std::time::{Duration, Instant};
+
+use aya::maps::lpm_trie::Key;
+use aya::maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf};
+use aya::programs::BtfTracePoint;
+use aya::{Btf, Ebpf, EbpfLoader};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use crate::abi::{self, COUNTER_SLOTS, NAME_LEN, PATH_LEN, SYSCALL_RULE_SLOTS, SYSCALL_SLOTS, maps, size};
+use crate::config::{ProbeConfig, Settings};
+use crate::error::{LoadError, MapError, PollError, map_error};
+use crate::event::Event;
+use crate::objects;
+use crate::rules::{Encoded, PathRule};
+use crate::syscalls::{FILE_SYSCALLS, FileOp, Syscall, file_rule, syscall_rule};
+
+/// The programs and the tracepoints they attach to.
+const PROGRAMS: [(&str, &str); 4] = [
+    ("shield_exec", "sched_process_exec"),
+    ("shield_exit", "sched_process_exit"),
+    ("shield_sys_enter", "sys_enter"),
+    ("shield_sys_exit", "sys_exit"),
+];
+
+/// The program that [`ProbeConfig::syscall_exit`] leaves out.
+const SYS_EXIT_PROGRAM: &str = "shield_sys_exit";
+
+/// Events emitted and dropped (ring buffer full) for one event kind, summed over CPUs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindCounters {
+    pub emitted: u64,
+    pub dropped: u64,
+}
+
+/// The programs' counters, per event kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounters {
+    pub exec: KindCounters,
+    pub exit: KindCounters,
+    pub syscall: KindCounters,
+    pub file: KindCounters,
+    pub result: KindCounters,
+}
+
+impl EventCounters {
+    /// Events lost because the ring buffer was full, all kinds together.
+    pub fn total_dropped(&self) -> u64 {
+        self.kinds().iter().map(|(_, k)| k.dropped).sum()
+    }
+
+    /// Events sent, all kinds together.
+    pub fn total_emitted(&self) -> u64 {
+        self.kinds().iter().map(|(_, k)| k.emitted).sum()
+    }
+
+    /// Every kind with its counters, in a fixed order.
+    pub fn kinds(&self) -> [(&'static str, KindCounters); 5] {
+        [
+            ("exec", self.exec),
+            ("exit", self.exit),
+            ("syscall", self.syscall),
+            ("file", self.file),
+            ("result", self.result),
+        ]
+    }
+}
+
+/// How long loading took: `load` covers parsing, map creation, map filling and the
+/// verifier; `attach` the four attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadTimings {
+    pub load: Duration,
+    pub attach: Duration,
+}
+
+/// The loaded and attached detection programs. Dropping it detaches and unloads them.
+pub struct Probes {
+    // Holds the programs and their links; the maps below were taken out of it.
+    ebpf: Ebpf,
+    ring: RingBuf<MapData>,
+    counters: PerCpuArray<MapData, u64>,
+    settings: Array<MapData, [u8; size::CONFIG]>,
+    syscall_rules: Array<MapData, [u8; size::SYSCALL_RULE]>,
+    path_rules: LpmTrie<MapData, [u8; PATH_LEN], [u8; size::PATH_RULE]>,
+    name_rules: HashMap<MapData, [u8; NAME_LEN], [u8; size::PATH_RULE]>,
+    cgroups: HashMap<MapData, u64, u8>,
+    decode_errors: u64,
+    timings: LoadTimings,
+}
+
+impl std::fmt::Debug for Probes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probes").field("timings", &self.timings).field("decode_errors", &self.decode_errors).finish()
+    }
+}
+
+fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, LoadError>
+where
+    T: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
+{
+    let map = ebpf.take_map(name).ok_or(LoadError::Missing { what: "map", name })?;
+    T::try_from(map).map_err(|source| LoadError::Map(MapError::Map { map: name, source }))
+}
+
+impl Probes {
+    /// Loads the programs, fills their maps from `config` and attaches them. Requires
+    /// root (or `CAP_BPF` with `CAP_PERFMON`) and a kernel with BTF and ring buffers.
+    pub fn load(config: &ProbeConfig) -> Result<Probes, LoadError> {
+        config.validate().map_err(LoadError::Config)?;
+        let started = Instant::now();
+        // Parsed once: for the CO-RE relocations and for the tracepoints' attach targets.
+        let btf = Btf::from_sys_fs().map_err(LoadError::Btf)?;
+        let mut ebpf = EbpfLoader::new()
+            .btf(Some(&btf))
+            .map_max_entries(maps::EVENTS, config.ring_buffer_bytes)
+            .load(objects::SHIELD)
+            .map_err(LoadError::Object)?;
+        let ring = take(&mut ebpf, maps::EVENTS)?;
+        let counters = take(&mut ebpf, maps::COUNTERS)?;
+        let settings = take(&mut ebpf, maps::SETTINGS)?;
+        let syscall_rules = take(&mut ebpf, maps::SYSCALL_RULES)?;
+        let path_rules = take(&mut ebpf, maps::PATH_RULES)?;
+        let name_rules = take(&mut ebpf, maps::NAME_RULES)?;
+        let cgroups = take(&mut ebpf, maps::WATCHED_CGROUPS)?;
+        let mut probes = Probes {
+            ebpf,
+            ring,
+            counters,
+            settings,
+            syscall_rules,
+            path_rules,
+            name_rules,
+            cgroups,
+            decode_errors: 0,
+            timings: LoadTimings { load: Duration::ZERO, attach: Duration::ZERO },
+        };
+        // The filters are in place before the first event can be sent.
+        probes.apply_settings(&config.settings)?;
+        probes.set_watched(&config.syscalls, &config.file_ops)?;
+
+        let programs: Vec<_> =
+            PROGRAMS.into_iter().filter(|(name, _)| config.syscall_exit || *name != SYS_EXIT_PROGRAM).collect();
+        for &(name, tracepoint) in &programs {
+            probes
+                .program(name)?
+                .load(tracepoint, &btf)
+                .map_err(|source| LoadError::Program { program: name, source })?;
+        }
+        let loaded = Instant::now();
+        for &(name, _) in &programs {
+            probes.program(name)?.attach().map_err(|source| LoadError::Attach { program: name, source })?;
+        }
+        probes.timings = LoadTimings { load: loaded - started, attach: loaded.elapsed() };
+        tracing::debug!(
+            load_ms = probes.timings.load.as_millis(),
+            attach_ms = probes.timings.attach.as_millis(),
+            "shield probes attached"
+        );
+        Ok(probes)
+    }
+
+    fn program(&mut self, name: &'static str) -> Result<&mut BtfTracePoint, LoadError> {
+        let program = self.ebpf.program_mut(name).ok_or(LoadError::Missing { what: "program", name })?;
+        program.try_into().map_err(|source| LoadError::Program { program: name, source })
+    }
+
+    /// How long loading and attaching took.
+    pub fn timings(&self) -> LoadTimings {
+        self.timings
+    }
+
+    /// Instructions the verifier processed for each program (the kernel's limit is one
+    /// million): how much room the programs have left to grow. `None` for a program that
+    /// is not loaded, or when the kernel does not report it.
+    pub fn verified_instructions(&self) -> Vec<(&'static str, Option<u32>)> {
+        PROGRAMS
+            .iter()
+            .map(|(name, _)| {
+                let count = self
+                    .ebpf
+                    .program(name)
+                    .and_then(|p| p.info().ok())
+                    .and_then(|info| info.verified_instruction_count());
+                (*name, count)
+            })
+            .collect()
+    }
+
+    /// Replaces the in-kernel filter settings.
+    pub fn apply_settings(&mut self, settings: &Settings) -> Result<(), MapError> {
+        self.settings.set(0, settings.encode(), 0).map_err(map_error(maps::SETTINGS))
+    }
+
+    /// Replaces the set of watched syscalls and file operations (both the x86_64 and the
+    /// ia32 numbers). Calls outside the set cost one array lookup in the kernel.
+    pub fn set_watched(&mut self, syscalls: &[Syscall], file_ops: &[FileOp]) -> Result<(), MapError> {
+        let mut table = vec![[0u8; size::SYSCALL_RULE]; SYSCALL_RULE_SLOTS as usize];
+        let mut put = |nr: Option<u32>, ia32: bool, rule: [u8; size::SYSCALL_RULE]| {
+            if let Some(nr) = nr.filter(|&nr| nr < SYSCALL_SLOTS) {
+                table[(nr + if ia32 { SYSCALL_SLOTS } else { 0 }) as usize] = rule;
+            }
+        };
+        for syscall in syscalls {
+            put(syscall.number(), false, syscall_rule(*syscall).encode());
+            put(syscall.number_ia32(), true, syscall_rule(*syscall).encode());
+        }
+        for call in FILE_SYSCALLS.iter().filter(|call| file_ops.contains(&call.op)) {
+            put(call.x64, false, file_rule(call).encode());
+            put(call.ia32, true, file_rule(call).encode());
+        }
+        for (slot, rule) in (0u32..).zip(table) {
+            self.syscall_rules.set(slot, rule, 0).map_err(map_error(maps::SYSCALL_RULES))?;
+        }
+        Ok(())
+    }
+
+    /// Adds (or replaces) a path rule; `id` is copied into the events it matches.
+    pub fn add_path_rule(&mut self, rule: &PathRule, id: u32) -> Result<(), MapError> {
+        match rule.encode()? {
+            Encoded::Trie((bits, data), kind) => self
+                .path_rules
+                .insert(&Key::new(bits, data), abi::encode_path_rule(kind, id), 0)
+                .map_err(map_error(maps::PATH_RULES)),
+            Encoded::Name(name, kind) => {
+                self.name_rules.insert(name, abi::encode_path_rule(kind, id), 0).map_err(map_error(maps::NAME_RULES))
+            }
+        }
+    }
+
+    /// Removes a path rule. Removing a rule that is not there is not an error.
+    pub fn remove_path_rule(&mut self, rule: &PathRule) -> Result<(), MapError> {
+        let result = match rule.encode()? {
+            Encoded::Trie((bits, data), _) => self.path_rules.remove(&Key::new(bits, data)),
+            Encoded::Name(name, _) => self.name_rules.remove(&name),
+        };
+        match result {
+            Ok(()) | Err(aya::maps::MapError::KeyNotFound) => Ok(()),
+            Err(source) => Err(MapError::Map { map: maps::PATH_RULES, source }),
+        }
+    }
+
+    /// Watches the processes of a cgroup (v2 id, see [`crate::cgroup_id`]) and of the
+    /// cgroups below it, when [`Settings::watch_cgroups`] is on.
+    pub fn watch_cgroup(&mut self, cgroup_id: u64) -> Result<(), MapError> {
+        self.cgroups.insert(cgroup_id, 1, 0).map_err(map_error(maps::WATCHED_CGROUPS))
+    }
+
+    /// Stops watching a cgroup added with [`Probes::watch_cgroup`].
+    pub fn unwatch_cgroup(&mut self, cgroup_id: u64) -> Result<(), MapError> {
+        match self.cgroups.remove(&cgroup_id) {
+            Ok(()) | Err(aya::maps::MapError::KeyNotFound) => Ok(()),
+            Err(source) => Err(MapError::Map { map: maps::WATCHED_CGROUPS, source }),
+        }
+    }
+
+    /// Returns the events waiting in the ring buffer; when there are none, waits up to
+    /// `timeout` for some. Records that do not decode are counted ([`Probes::decode_errors`])
+    /// and skipped.
+    pub fn poll_events(&mut self, timeout: Duration) -> Result<Vec<Event>, PollError> {
+        let mut events = self.drain();
+        if events.is_empty() {
+            let timespec = Timespec::try_from(timeout).unwrap_or(Timespec { tv_sec: i64::MAX, tv_nsec: 0 });
+            let mut fds = [PollFd::new(&self.ring, PollFlags::IN)];
+            match poll(&mut fds, Some(&timespec)) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(PollError::Wait(e.into())),
+            }
+            events = self.drain();
+        }
+        Ok(events)
+    }
+
+    fn drain(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(record) = self.ring.next() {
+            match Event::decode(&record) {
+                Ok(event) => events.push(event),
+                Err(error) => {
+                    self.decode_errors += 1;
+                    tracing::warn!(%error, "undecodable shield event record");
+                }
+            }
+        }
+        events
+    }
+
+    /// Records that could not be decoded since the programs were loaded.
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors
+    }
+
+    /// The programs' counters: events emitted and dropped (ring buffer full), per kind.
+    pub fn drop_counters(&self) -> Result<EventCounters, MapError> {
+        let mut slots = [0u64; COUNTER_SLOTS as usize];
+        for (slot, total) in (0u32..).zip(slots.iter_mut()) {
+            let values = self.counters.get(&slot, 0).map_err(map_error(maps::COUNTERS))?;
+            *total = values.iter().sum();
+        }
+        let kind = |k: u32| KindCounters { emitted: slots[(k * 2) as usize], dropped: slots[(k * 2 + 1) as usize] };
+        Ok(EventCounters {
+            exec: kind(abi::EVENT_EXEC),
+            exit: kind(abi::EVENT_EXIT),
+            syscall: kind(abi::EVENT_SYSCALL),
+            file: kind(abi::EVENT_FILE),
+            result: kind(abi::EVENT_RESULT),
+        })
+    }
+}

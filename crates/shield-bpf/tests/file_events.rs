@@ -1,0 +1,185 @@
+//! File events: writes to paths that match the path rules, and only those.
+
+use std::path::Path;
+
+use shield_bpf::{Event, FileOp, MatchKind, PathMatch, PathRule, Probes, ResultOf};
+
+use crate::support::{Container, collect, collect_until, load};
+
+const O_WRONLY: u32 = 0o1;
+const O_CREAT: u32 = 0o100;
+const O_APPEND: u32 = 0o2000;
+const EROFS: i64 = 30;
+
+fn protect(probes: &mut Probes, rules: &[(&str, u32)]) {
+    for (text, id) in rules {
+        probes.add_path_rule(&PathRule::parse(text), *id).unwrap();
+    }
+}
+
+/// The file events of a batch, as (operation, path, second path, match).
+fn writes(events: &[Event]) -> Vec<(FileOp, String, Option<String>, PathMatch)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::FileWrite { op, path, path2, matched, .. } => Some((
+                *op,
+                path.path.to_string_lossy().into_owned(),
+                path2.as_ref().map(|p| p.path.to_string_lossy().into_owned()),
+                *matched,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_write_to(e: &Event, wanted: &str) -> bool {
+    matches!(e, Event::FileWrite { path, path2, .. }
+        if path.path == Path::new(wanted) || path2.as_ref().is_some_and(|p| p.path == Path::new(wanted)))
+}
+
+#[test]
+fn a_write_to_a_protected_file_is_reported_and_other_writes_are_not() {
+    let mut probes = load();
+    protect(&mut probes, &[("/etc/passwd", 7)]);
+    let container = Container::start(&[]);
+    container.sh("echo y > /tmp/x; cat /etc/passwd > /dev/null; echo x >> /etc/passwd");
+    let events = collect(&mut probes, container.cgroup_id, |events| {
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Result { of: ResultOf::FileWrite, process, .. } if process.comm == "sh"))
+    });
+    let sh: Vec<_> = events.iter().filter(|e| e.process().comm == "sh").cloned().collect();
+    assert_eq!(
+        writes(&sh),
+        vec![(FileOp::Open, "/etc/passwd".into(), None, PathMatch { kind: MatchKind::Exact, rule_id: 7, which: 1 })]
+    );
+    let Some(Event::FileWrite { flags, name, path, completed, .. }) = sh.iter().find(|e| is_write_to(e, "/etc/passwd"))
+    else {
+        unreachable!()
+    };
+    assert_eq!(flags & (O_WRONLY | O_CREAT | O_APPEND), O_WRONLY | O_CREAT | O_APPEND);
+    assert!(*name == "openat" || *name == "open", "{name}");
+    assert_eq!(path.dirfd, None);
+    assert_eq!(*completed, None);
+    // `cat` only read the file: no event. The result of the write-open follows.
+    assert!(!events.iter().any(|e| e.process().comm == "cat" && matches!(e, Event::FileWrite { .. })));
+    assert!(sh.iter().any(|e| matches!(e, Event::Result { ret, .. } if *ret >= 0)));
+}
+
+#[test]
+fn prefix_name_and_unresolved_paths_match_and_near_misses_do_not() {
+    let mut probes = load();
+    protect(&mut probes, &[("/etc/cron.d/", 1), ("release_agent", 2), ("/etc/passwd", 3)]);
+    let container = Container::start(&[]);
+    // The last write (to /etc/passwd) marks the end: events of one thread arrive in order.
+    container.sh("mkdir -p /etc/cron.d; echo > /etc/cron.d/job; echo > /etc/cron.daily-x; echo > /tmp/release_agent; \
+         echo > /tmp/release_agent.txt; cd /etc && echo > relative-file; echo > /etc/./dotted; echo > /tmp/plain; \
+         echo >> /etc/passwd");
+    let events = collect_until(&mut probes, container.cgroup_id, |e| is_write_to(e, "/etc/passwd"));
+    let sh: Vec<_> = events.iter().filter(|e| e.process().comm == "sh").cloned().collect();
+    let found: Vec<_> = writes(&sh).into_iter().map(|(_, path, _, m)| (path, m.kind, m.rule_id)).collect();
+    assert_eq!(
+        found,
+        vec![
+            ("/etc/cron.d/job".into(), MatchKind::Prefix, 1),
+            ("/tmp/release_agent".into(), MatchKind::Name, 2),
+            ("relative-file".into(), MatchKind::Unresolved, 0),
+            ("/etc/./dotted".into(), MatchKind::Unresolved, 0),
+            ("/etc/passwd".into(), MatchKind::Exact, 3),
+        ]
+    );
+
+    // Without unresolved reporting, the relative and dotted paths stay in the kernel.
+    let settings = shield_bpf::Settings { report_unresolved_paths: false, ..shield_bpf::Settings::default() };
+    probes.apply_settings(&settings).unwrap();
+    container.sh("cd /etc && echo > relative-again; echo > /etc/./dotted-again; echo >> /etc/passwd");
+    let events = collect_until(&mut probes, container.cgroup_id, |e| is_write_to(e, "/etc/passwd"));
+    let found: Vec<_> = writes(&events).into_iter().map(|(_, path, _, _)| path).collect();
+    assert_eq!(found, vec!["/etc/passwd".to_owned()]);
+
+    // A removed rule matches no more.
+    probes.remove_path_rule(&PathRule::Name("release_agent".into())).unwrap();
+    container.sh("echo > /tmp/release_agent; echo >> /etc/passwd");
+    let events = collect_until(&mut probes, container.cgroup_id, |e| is_write_to(e, "/etc/passwd"));
+    assert!(!events.iter().any(|e| is_write_to(e, "/tmp/release_agent")), "{events:#?}");
+}
+
+#[test]
+fn rename_unlink_chmod_and_link_match_either_path() {
+    let mut probes = load();
+    protect(&mut probes, &[("/etc/shadow", 1), ("/etc/passwd", 2)]);
+    let container = Container::start(&[]);
+    container.sh(
+        "cp /etc/passwd /tmp/new && mv /tmp/new /etc/passwd; chmod 600 /etc/passwd; ln /etc/shadow /tmp/shadow-link; \
+         rm /tmp/shadow-link; ln -s /etc/shadow /tmp/shadow-symlink; rm /etc/shadow",
+    );
+    let events = collect_until(
+        &mut probes,
+        container.cgroup_id,
+        |e| matches!(e, Event::FileWrite { op: FileOp::Unlink, path, .. } if path.path == Path::new("/etc/shadow")),
+    );
+    let mut found: Vec<_> =
+        writes(&events).into_iter().map(|(op, path, path2, m)| (op, path, path2, m.which)).collect();
+    // mv tries renameat2(RENAME_NOREPLACE) first and renames again when the target exists:
+    // two attempts, both reported.
+    let renames = events.iter().filter(|e| matches!(e, Event::FileWrite { op: FileOp::Rename, .. })).count();
+    assert!((1..=2).contains(&renames), "{events:#?}");
+    found.dedup();
+    assert_eq!(
+        found,
+        vec![
+            (FileOp::Rename, "/tmp/new".into(), Some("/etc/passwd".into()), 2),
+            (FileOp::Chmod, "/etc/passwd".into(), None, 1),
+            (FileOp::Link, "/etc/shadow".into(), Some("/tmp/shadow-link".into()), 1),
+            (FileOp::Symlink, "/tmp/shadow-symlink".into(), Some("/etc/shadow".into()), 2),
+            (FileOp::Unlink, "/etc/shadow".into(), None, 1),
+        ]
+    );
+}
+
+#[test]
+fn a_write_refused_by_a_read_only_file_system_reports_erofs() {
+    let mut probes = load();
+    protect(&mut probes, &[("/etc/passwd", 1)]);
+    let container = Container::start(&["--read-only"]);
+    let output = container.sh("echo x >> /etc/passwd");
+    assert!(!output.status.success());
+    let events = collect_until(
+        &mut probes,
+        container.cgroup_id,
+        |e| matches!(e, Event::Result { of: ResultOf::FileWrite, process, .. } if process.comm == "sh"),
+    );
+    assert!(events.iter().any(|e| is_write_to(e, "/etc/passwd")));
+    let ret = events.iter().find_map(|e| match e {
+        Event::Result { of: ResultOf::FileWrite, ret, process, .. } if process.comm == "sh" => Some(*ret),
+        _ => None,
+    });
+    assert_eq!(ret, Some(-EROFS));
+}
+
+/// A path in a page that is not resident cannot be read at sys_enter (these programs cannot
+/// take a page fault); it is read again at sys_exit, after the kernel faulted it in.
+#[test]
+fn a_path_not_resident_at_entry_is_matched_at_exit() {
+    let mut probes = load();
+    protect(&mut probes, &[("/etc/passwd", 1)]);
+    let container = Container::start(&[]);
+    let output = container.sh("/helpers/actions cold-open /helpers/cold-path");
+    assert!(output.status.success(), "{output:?}");
+    let events = collect_until(
+        &mut probes,
+        container.cgroup_id,
+        |e| matches!(e, Event::FileWrite { process, .. } if process.comm == "actions"),
+    );
+    let Some(Event::FileWrite { path, completed, matched, .. }) =
+        events.iter().find(|e| matches!(e, Event::FileWrite { process, .. } if process.comm == "actions"))
+    else {
+        unreachable!()
+    };
+    assert_eq!(path.path, Path::new("/etc/passwd"));
+    assert_eq!(matched.kind, MatchKind::Exact);
+    let fd: i64 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
+    assert!(fd >= 0, "the open succeeded: {fd}");
+    assert_eq!(*completed, Some(fd));
+}
