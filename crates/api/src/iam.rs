@@ -106,10 +106,13 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// A bearer token for `Authorization: Bearer …`, valid until `expires_at`.
+/// A bearer token for `Authorization: Bearer …`, valid until `expires_at`. The same
+/// session is also set as an HttpOnly cookie for the console; requests that change state
+/// with the cookie must send `csrf_token` in the `X-CSRF-Token` header.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginResponse {
     pub token: String,
+    pub csrf_token: String,
     #[schema(format = DateTime)]
     pub expires_at: String,
     pub user: User,

@@ -17,6 +17,11 @@ pub const SESSION_PREFIX: &str = "cgs_s_";
 pub const API_TOKEN_PREFIX: &str = "cgs_t_";
 pub const NODE_PREFIX: &str = "cgs_n_";
 pub const ENROLMENT_PREFIX: &str = "cgs_e_";
+pub const CSRF_PREFIX: &str = "cgs_c_";
+/// The console's session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "cguard_session";
+/// The header that carries a session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// A new random secret with the given prefix: 256 bits, base64url.
 pub fn new_secret(prefix: &str) -> String {
@@ -61,6 +66,10 @@ pub struct UserCaller {
     /// For API tokens: the token's scope.
     pub scope: Option<iam::Scope>,
     pub policies: Vec<iam::PolicyDocument>,
+    /// For sessions: the hash of the CSRF token.
+    pub csrf_hash: Option<String>,
+    /// Whether the request authenticated with the console's cookie (not a bearer token).
+    pub via_cookie: bool,
 }
 
 impl UserCaller {
@@ -102,6 +111,32 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The session token from the console's cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// Whether the request carries the CSRF token of the session `caller` signed in with.
+pub fn csrf_ok(headers: &HeaderMap, caller: &UserCaller) -> bool {
+    let Some(expected) = &caller.csrf_hash else { return false };
+    let Some(given) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) else { return false };
+    // Both sides are hex SHA-256 digests: comparing them leaks nothing useful.
+    secret_hash(given) == *expected
+}
+
+/// `Set-Cookie` for a session (Secure when the server is reached over HTTPS).
+pub fn session_cookie_header(token: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_seconds}{secure}")
+}
+
 /// Resolves a user's bearer token (session or API token).
 pub async fn user_from_token(store: &dyn Store, token: &str) -> ApiResult<UserCaller> {
     let unauthenticated = || ApiError::Unauthenticated("the bearer token is invalid, expired or revoked".into());
@@ -131,7 +166,15 @@ pub async fn user_from_token(store: &dyn Store, token: &str) -> ApiResult<UserCa
             Some(iam::Scope::parse(patterns).map_err(|_| unauthenticated())?)
         }
     };
-    Ok(UserCaller { user, token_id: row.id, kind: row.kind, scope, policies })
+    Ok(UserCaller {
+        user,
+        token_id: row.id,
+        kind: row.kind,
+        scope,
+        policies,
+        csrf_hash: row.csrf_hash,
+        via_cookie: false,
+    })
 }
 
 /// Resolves a node's credential.

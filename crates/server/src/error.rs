@@ -12,6 +12,9 @@ pub enum ApiError {
     Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String, Option<String>),
+    /// A cookie-authenticated change without the session's CSRF token.
+    #[error("this change needs the session's CSRF token in the X-CSRF-Token header")]
+    Csrf,
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -40,7 +43,7 @@ impl ApiError {
         match self {
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(..) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Locked(_) => StatusCode::LOCKED,
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid_request",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(..) => "forbidden",
+            ApiError::Csrf => "csrf_token_invalid",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Locked(_) => "account_locked",

@@ -295,7 +295,7 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
     let path = req.uri().path().to_string();
     let caller = authenticate(&state, route.guard, req.headers()).await;
     let checked = match &caller {
-        Ok(c) => permit(c, route.guard),
+        Ok(c) => permit(c, route.guard, req.method(), req.headers()),
         Err(_) => Ok(()),
     };
     let Some(spec) = route.audit else {
@@ -328,8 +328,17 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
     audit::finish(&state, attempt, &bytes, resp).await
 }
 
-/// Whether an authenticated caller may use a route with this guard.
-fn permit(caller: &Caller, guard: Guard) -> Result<(), ApiError> {
+/// Whether an authenticated caller may use a route with this guard. A change made with
+/// the console's cookie must carry the session's CSRF token.
+fn permit(caller: &Caller, guard: Guard, method: &Method, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if let Caller::User(user) = caller
+        && user.via_cookie
+        && !safe
+        && !auth::csrf_ok(headers, user)
+    {
+        return Err(ApiError::Csrf);
+    }
     match (guard, caller) {
         (Guard::Action(action), Caller::User(user)) if !user.allows(action) => Err(ApiError::Forbidden(
             format!("this operation needs the permission {action}"),
@@ -339,20 +348,24 @@ fn permit(caller: &Caller, guard: Guard) -> Result<(), ApiError> {
     }
 }
 
-/// Who is calling, as far as the guard needs to know.
+/// Who is calling, as far as the guard needs to know. A user is identified by a bearer
+/// token or, for the console, by the session cookie.
 async fn authenticate(state: &AppState, guard: Guard, headers: &axum::http::HeaderMap) -> Result<Caller, ApiError> {
-    let token = auth::bearer(headers);
+    let bearer = auth::bearer(headers);
     match guard {
         Guard::Public => Ok(Caller::Anonymous),
         Guard::Node => {
-            let token = token.ok_or_else(|| ApiError::Unauthenticated("a node credential is required".into()))?;
+            let token = bearer.ok_or_else(|| ApiError::Unauthenticated("a node credential is required".into()))?;
             Ok(Caller::Node(Box::new(auth::node_from_token(state.store.as_ref(), token).await?)))
         }
         Guard::SignedIn | Guard::Action(_) => {
-            let token = token.ok_or_else(|| {
+            let cookie = if bearer.is_none() { auth::session_cookie(headers) } else { None };
+            let token = bearer.or(cookie).ok_or_else(|| {
                 ApiError::Unauthenticated("sign in: POST /api/v1/auth/login, then send Authorization: Bearer …".into())
             })?;
-            Ok(Caller::User(Box::new(auth::user_from_token(state.store.as_ref(), token).await?)))
+            let mut user = auth::user_from_token(state.store.as_ref(), token).await?;
+            user.via_cookie = cookie.is_some();
+            Ok(Caller::User(Box::new(user)))
         }
     }
 }

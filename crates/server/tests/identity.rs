@@ -124,3 +124,54 @@ async fn a_first_start_without_a_password_makes_a_random_one() {
     assert!(admin.password_hash.starts_with("$argon2id$"));
     assert!(!admin.password_hash.contains(&password));
 }
+
+#[tokio::test]
+async fn the_console_cookie_needs_the_csrf_token_to_change_anything() {
+    each_backend(|s| async move {
+        let client = reqwest::Client::new();
+        let resp = client
+            .post(format!("{}/api/v1/auth/login", s.base))
+            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        let csrf = body["csrf_token"].as_str().unwrap().to_string();
+        let session = cookie.split(';').next().unwrap().to_string();
+
+        let get = client.get(format!("{}/api/v1/auth/me", s.base)).header("cookie", &session).send().await.unwrap();
+        assert_eq!(get.status(), StatusCode::OK, "reads work with the cookie alone");
+        let url = format!("{}/api/v1/groups", s.base);
+        let forged =
+            client.post(&url).header("cookie", &session).json(&json!({"name": "forged"})).send().await.unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        let p: serde_json::Value = forged.json().await.unwrap();
+        assert_eq!(p["code"], "csrf_token_invalid");
+        let wrong = client
+            .post(&url)
+            .header("cookie", &session)
+            .header("x-csrf-token", "cgs_c_wrong")
+            .json(&json!({"name": "forged"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let ok = client
+            .post(&url)
+            .header("cookie", &session)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": "real"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::CREATED);
+        let (_, audit) = s.get("/api/v1/audit/records?event_name=addGroup&level=warning", &s.admin().await).await;
+        assert_eq!(audit["total"], 2, "refused CSRF attempts are audited: {audit}");
+        assert!(
+            audit["items"].as_array().unwrap().iter().all(|r| r["outcome"] == "denied" && r["operator"] == "admin")
+        );
+    })
+    .await;
+}

@@ -88,6 +88,9 @@ pub struct TokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// For sessions: SHA-256 of the CSRF token that cookie-authenticated changes must
+    /// present.
+    pub csrf_hash: Option<String>,
 }
 
 /// An audit record before it is chained.

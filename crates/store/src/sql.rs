@@ -98,6 +98,7 @@ fn token_from(row: &AnyRow) -> Result<TokenRow> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        csrf_hash: row.try_get("csrf_hash")?,
     })
 }
 
@@ -612,8 +613,8 @@ impl Store for SqlStore {
     async fn create_token(&self, t: &TokenRow) -> Result<()> {
         let _w = self.writing().await;
         sqlx::query(
-            "INSERT INTO tokens (id, user_id, kind, name, secret_hash, scope, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO tokens (id, user_id, kind, name, secret_hash, scope, created_at, expires_at, revoked_at, \
+             csrf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&t.id)
         .bind(&t.user_id)
@@ -624,6 +625,7 @@ impl Store for SqlStore {
         .bind(t.created_at)
         .bind(t.expires_at)
         .bind(t.revoked_at)
+        .bind(&t.csrf_hash)
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, "token"))?;

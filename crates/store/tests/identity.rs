@@ -100,6 +100,7 @@ async fn tokens_are_found_by_hash_and_revoked_once() {
             created_at: 1,
             expires_at: 2,
             revoked_at: None,
+            csrf_hash: None,
         };
         s.create_token(&t).await.unwrap();
         assert_eq!(s.token_by_hash(&"ab".repeat(32)).await.unwrap().unwrap(), t);

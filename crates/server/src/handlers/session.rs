@@ -3,7 +3,9 @@
 use api::iam::{ApiToken, Identity, LoginRequest, LoginResponse, TokenCreate};
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::AppendHeaders;
 
 use super::{Json, Path, new_id, not_found, user_of};
 use crate::auth::{self, Caller};
@@ -20,7 +22,10 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 /// Sign in with a user name and password; the answer holds a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse)), security(()))]
-pub async fn login(State(st): State<AppState>, Json(body): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(st): State<AppState>,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<(AppendHeaders<[(HeaderName, String); 1]>, Json<LoginResponse>)> {
     let refused = || ApiError::Unauthenticated("wrong user name or password".into());
     if body.username.len() > 256 || body.password.len() > 1024 {
         return Err(refused());
@@ -49,6 +54,7 @@ pub async fn login(State(st): State<AppState>, Json(body): Json<LoginRequest>) -
         st.store.reset_login_failures(&user.id).await?;
     }
     let token = auth::new_secret(auth::SESSION_PREFIX);
+    let csrf_token = auth::new_secret(auth::CSRF_PREFIX);
     let expires_at = now + i64::from(st.config.session_hours) * HOUR_MS;
     st.store
         .create_token(&TokenRow {
@@ -61,17 +67,25 @@ pub async fn login(State(st): State<AppState>, Json(body): Json<LoginRequest>) -
             created_at: now,
             expires_at,
             revoked_at: None,
+            csrf_hash: Some(auth::secret_hash(&csrf_token)),
         })
         .await?;
-    Ok(Json(LoginResponse { token, expires_at: rfc3339(expires_at), user: super::users::to_api(&user) }))
+    let secure = st.config.public_url.starts_with("https://");
+    let cookie = auth::session_cookie_header(&token, (expires_at - now) / 1000, secure);
+    let body = LoginResponse { token, csrf_token, expires_at: rfc3339(expires_at), user: super::users::to_api(&user) };
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)))
 }
 
 /// Sign out: the bearer token of this request stops working.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", responses((status = 204, description = "signed out")))]
-pub async fn logout(State(st): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<(StatusCode, AppendHeaders<[(HeaderName, String); 1]>)> {
     let user = user_of(&caller)?;
     st.store.revoke_token(&user.token_id, now_ms()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let secure = st.config.public_url.starts_with("https://");
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, auth::session_cookie_header("", 0, secure))])))
 }
 
 /// Who the caller is and which actions it holds.
@@ -142,6 +156,7 @@ pub async fn create_token(
         created_at: now,
         expires_at: now + i64::from(body.expires_in_days) * DAY_MS,
         revoked_at: None,
+        csrf_hash: None,
     };
     st.store.create_token(&row).await?;
     let mut out = token_to_api(&row);
