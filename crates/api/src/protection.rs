@@ -114,6 +114,8 @@ pub struct ProtectionSummary {
     pub clusters_unprotected: u64,
     pub nodes_protected: u64,
     pub nodes_on_demand: u64,
+    /// Node-hours protected on demand in the last 30 days.
+    pub on_demand_node_hours_30d: u64,
     pub quotas_normal: u64,
     pub quotas_expired: u64,
     pub quotas_frozen: u64,

@@ -270,3 +270,45 @@ fn killed_server_loses_no_acknowledged_event_on_sqlite() {
 fn killed_server_loses_no_acknowledged_event_on_postgres() {
     killed_server_loses_no_acknowledged_event(true);
 }
+
+#[test]
+fn replicas_on_one_postgres_database_behave_as_one() {
+    let db = Db::new(true);
+    let a = Server::start(&db);
+    let b = Server::start(&db);
+    let token = a.admin();
+    // A session made by one replica works on the other.
+    let (s, me) = b.call("GET", "/api/v1/auth/me", Some(&token), None);
+    assert_eq!((s, me["user"]["name"].as_str()), (200, Some("admin")));
+    // Changes through both replicas at once extend one audit chain.
+    let writers: Vec<_> = [&a, &b]
+        .iter()
+        .enumerate()
+        .map(|(r, server)| {
+            let (base, token) = (server.base.clone(), token.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                for i in 0..20 {
+                    let body = json!({"name": format!("r{r}-policy-{i}")});
+                    let resp =
+                        client.post(format!("{base}/api/v1/policies")).bearer_auth(&token).json(&body).send().unwrap();
+                    assert_eq!(resp.status().as_u16(), 201);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let node = a.node(&token);
+    let (_, batch) = batch(0);
+    let (s, r) = b.call("POST", "/api/v1/shield/events", Some(&node), Some(batch.clone()));
+    assert_eq!((s, r["accepted"].as_u64()), (200, Some(100)));
+    let (_, r) = a.call("POST", "/api/v1/shield/events", Some(&node), Some(batch));
+    assert_eq!(r["duplicates"].as_u64(), Some(100), "a batch retried on the other replica is not stored twice");
+    let (_, list) = a.call("GET", "/api/v1/policies?limit=1", Some(&token), None);
+    assert_eq!(list["total"], 40);
+    drop((a, b));
+    let (ok, out) = verify(&db);
+    assert!(ok, "{out}");
+}

@@ -20,6 +20,7 @@ mod timefmt;
 
 pub use bootstrap::bootstrap;
 pub use error::ApiError;
+pub use handlers::housekeeping::once as housekeeping_round;
 pub use state::{AppState, ServerConfig};
 
 use std::net::SocketAddr;

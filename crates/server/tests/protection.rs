@@ -117,3 +117,83 @@ async fn quotas_follow_the_seed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn time_moves_quotas_through_their_states_and_counts_on_demand_hours() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, bought) = s.post("/api/v1/quotas", &admin, json!({"count": 10, "months": 1})).await;
+        let (_, renewing) =
+            s.post("/api/v1/quotas", &admin, json!({"count": 1, "months": 2, "auto_renew": true})).await;
+        let day = 86_400_000i64;
+        let now = server_now();
+        let ids: Vec<String> =
+            bought.as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap().to_string()).collect();
+        // Quota 0 just expired, 1 expired 16 days ago, 2 has been frozen past the grace period.
+        let mut q0 = s.store.quota(&ids[0]).await.unwrap().unwrap();
+        q0.expires_at = now - 1000;
+        s.store.update_quota(&q0).await.unwrap();
+        let mut q1 = s.store.quota(&ids[1]).await.unwrap().unwrap();
+        q1.expires_at = now - 16 * day;
+        s.store.update_quota(&q1).await.unwrap();
+        let mut q2 = s.store.quota(&ids[2]).await.unwrap().unwrap();
+        (q2.state, q2.frozen_at, q2.expires_at) = ("frozen".into(), Some(now - 35 * day), now - 50 * day);
+        s.store.update_quota(&q2).await.unwrap();
+        let rid = renewing[0]["id"].as_str().unwrap();
+        let mut r = s.store.quota(rid).await.unwrap().unwrap();
+        r.expires_at = now - 1000;
+        s.store.update_quota(&r).await.unwrap();
+
+        // A protected cluster with one online node and 7 normal quotas left: the node is
+        // covered; with none left it would be on demand.
+        s.call(Method::PUT, "/api/v1/authorization", Some(&admin), None).await;
+        let (_, c) = s.post("/api/v1/clusters", &admin, json!({"name": "k", "kind": "hosts"})).await;
+        let (_, o) = s
+            .post(
+                &format!("/api/v1/clusters/{}/protection/open", c["id"].as_str().unwrap()),
+                &admin,
+                json!({"accept_disclaimer": true}),
+            )
+            .await;
+        let enrol = json!({"token": o["enrolment_token"], "node_name": "n", "shield_version": "0"});
+        assert_eq!(s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await.0, StatusCode::CREATED);
+
+        let state = server::AppState::new(
+            s.store.clone(),
+            server::ServerConfig::new("127.0.0.1:1".parse().unwrap(), String::new()),
+        );
+        server::housekeeping_round(&state).await.unwrap();
+        let state_of = |id: String| {
+            let st = s.store.clone();
+            async move { st.quota(&id).await.unwrap().map(|q| q.state) }
+        };
+        assert_eq!(state_of(ids[0].clone()).await.as_deref(), Some("expired"));
+        assert_eq!(state_of(ids[1].clone()).await.as_deref(), Some("frozen"));
+        assert_eq!(state_of(ids[2].clone()).await, None, "deleted after the grace period");
+        let renewed = s.store.quota(rid).await.unwrap().unwrap();
+        assert_eq!(renewed.state, "normal");
+        assert!(renewed.expires_at > now + 59 * day, "auto-renewed for its two months");
+        let (_, sum) = s.get("/api/v1/protection/summary", &admin).await;
+        assert_eq!(
+            (sum["quotas_normal"].as_u64(), sum["quotas_expired"].as_u64(), sum["quotas_frozen"].as_u64()),
+            (Some(8), Some(1), Some(1))
+        );
+        assert_eq!(sum["on_demand_node_hours_30d"], 0, "the node is covered by a normal quota");
+
+        for id in ids.iter().skip(3) {
+            s.call(Method::DELETE, &format!("/api/v1/quotas/{id}"), Some(&admin), None).await;
+        }
+        s.call(Method::DELETE, &format!("/api/v1/quotas/{rid}"), Some(&admin), None).await;
+        server::housekeeping_round(&state).await.unwrap();
+        server::housekeeping_round(&state).await.unwrap();
+        let (_, sum) = s.get("/api/v1/protection/summary", &admin).await;
+        assert_eq!((sum["nodes_on_demand"].as_u64(), sum["on_demand_node_hours_30d"].as_u64()), (Some(1), Some(1)));
+        let (_, nodes) = s.get("/api/v1/nodes", &admin).await;
+        assert_eq!(nodes["items"][0]["billing"], "on-demand");
+    })
+    .await;
+}
+
+fn server_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}

@@ -133,6 +133,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn update_quota(&self, quota: &QuotaRow) -> Result<()>;
     async fn delete_quota(&self, id: &str) -> Result<bool>;
 
+    /// Records that these nodes were protected on demand during the hour starting at
+    /// `hour` (ms); recording the same hour twice counts once.
+    async fn record_on_demand_hour(&self, node_ids: &[String], hour: i64) -> Result<()>;
+    /// Node-hours protected on demand since `since` (ms).
+    async fn on_demand_hours(&self, since: i64) -> Result<u64>;
+
     // Settings (small key-value records: the service authorization, job schedules)
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;

@@ -1085,6 +1085,24 @@ impl Store for SqlStore {
         self.delete("quotas", id).await
     }
 
+    async fn record_on_demand_hour(&self, node_ids: &[String], hour: i64) -> Result<()> {
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await?;
+        for id in node_ids {
+            sqlx::query("INSERT INTO on_demand_hours (node_id, hour) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(hour)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn on_demand_hours(&self, since: i64) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM on_demand_hours WHERE hour >= $1", &[Bind::Int(since)]).await
+    }
+
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
     }

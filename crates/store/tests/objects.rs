@@ -120,6 +120,11 @@ async fn one_lease_holder_at_a_time() {
         assert!(!s.try_lease("daily-scan", "b", 150, 250).await.unwrap());
         assert!(s.try_lease("daily-scan", "a", 150, 300).await.unwrap(), "the holder renews");
         assert!(s.try_lease("daily-scan", "b", 301, 400).await.unwrap(), "an expired lease is taken over");
+        s.record_on_demand_hour(&["n1".into(), "n2".into()], 3_600_000).await.unwrap();
+        s.record_on_demand_hour(&["n1".into()], 3_600_000).await.unwrap();
+        s.record_on_demand_hour(&["n1".into()], 7_200_000).await.unwrap();
+        assert_eq!(s.on_demand_hours(0).await.unwrap(), 3, "an hour counts once per node");
+        assert_eq!(s.on_demand_hours(7_200_000).await.unwrap(), 1);
         s.set_setting("k", "v1").await.unwrap();
         s.set_setting("k", "v2").await.unwrap();
         assert_eq!(s.setting("k").await.unwrap().as_deref(), Some("v2"));

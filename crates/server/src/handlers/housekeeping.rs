@@ -20,6 +20,28 @@ pub async fn run(st: AppState) {
     }
 }
 
+/// Counts the current hour for every online node of a protected cluster beyond the
+/// normal quotas (nodes are ranked by enrolment time, as the node list shows them).
+async fn record_on_demand(st: &AppState, now: i64) -> Result<(), crate::ApiError> {
+    let view = super::clusters::NodeView::new(st).await?;
+    let (clusters, _) = st.store.list_clusters(&store::PageReq { limit: 1000, ..Default::default() }).await?;
+    let protected: std::collections::HashSet<String> =
+        clusters.into_iter().filter(|c| c.protection).map(|c| c.id).collect();
+    let on_demand: Vec<String> = super::clusters::every_node(st)
+        .await?
+        .iter()
+        .filter(|n| protected.contains(&n.cluster_id))
+        .enumerate()
+        .map(|(rank, n)| view.to_api(n, rank as u64))
+        .filter(|n| n.billing == "on-demand" && n.shield_state == "online")
+        .map(|n| n.id)
+        .collect();
+    if !on_demand.is_empty() {
+        st.store.record_on_demand_hour(&on_demand, now - now.rem_euclid(3_600_000)).await?;
+    }
+    Ok(())
+}
+
 /// One round, if this replica holds the lease.
 pub async fn once(st: &AppState) -> Result<(), crate::ApiError> {
     let now = now_ms();
@@ -31,6 +53,7 @@ pub async fn once(st: &AppState) -> Result<(), crate::ApiError> {
     if pruned > 0 {
         tracing::info!(pruned, "removed audit records past retention");
     }
+    record_on_demand(st, now).await?;
     for mut q in super::quotas::all_quotas(st).await? {
         let before = q.clone();
         if q.state == "normal" && q.expires_at <= now {

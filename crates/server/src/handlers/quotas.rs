@@ -143,6 +143,7 @@ pub async fn summary(State(st): State<AppState>) -> ApiResult<Json<ProtectionSum
         clusters_unprotected: (clusters.len() - protected.len()) as u64,
         nodes_protected,
         nodes_on_demand: nodes_protected.saturating_sub(normal),
+        on_demand_node_hours_30d: st.store.on_demand_hours(now_ms() - 30 * DAY_MS).await?,
         quotas_normal: normal,
         quotas_expired: count("expired"),
         quotas_frozen: count("frozen"),
