@@ -34,11 +34,13 @@ impl Backend {
                 (1, include_str!("../migrations/sqlite/0001_core.sql")),
                 (2, include_str!("../migrations/sqlite/0002_session_csrf.sql")),
                 (3, include_str!("../migrations/sqlite/0003_on_demand_hours.sql")),
+                (4, include_str!("../migrations/sqlite/0004_list_indexes.sql")),
             ],
             Backend::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_core.sql")),
                 (2, include_str!("../migrations/postgres/0002_session_csrf.sql")),
                 (3, include_str!("../migrations/postgres/0003_on_demand_hours.sql")),
+                (4, include_str!("../migrations/postgres/0004_list_indexes.sql")),
             ],
         }
     }

@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn upsert_node(&self, node: &NodeRow) -> Result<NodeRow>;
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>>;
     async fn heartbeat(&self, node_id: &str, shield_version: &str, facts: &str, now: i64) -> Result<()>;
+    /// The enrolment order (enrolled_at, id) of the node at place `n` (from 0) among all
+    /// nodes: the first nodes are covered by normal quotas.
+    async fn node_at(&self, n: u64) -> Result<Option<(i64, String)>>;
     /// Removes a cluster's nodes (their credentials stop working).
     async fn delete_nodes(&self, cluster_id: &str) -> Result<u64>;
     async fn list_nodes(&self, cluster_id: Option<&str>, page: &PageReq) -> Result<(Vec<NodeRow>, u64)>;

@@ -1013,6 +1013,14 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn node_at(&self, n: u64) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT enrolled_at, id FROM nodes ORDER BY enrolled_at, id LIMIT 1 OFFSET $1")
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("enrolled_at")?, r.try_get("id")?))).transpose()
+    }
+
     async fn delete_nodes(&self, cluster_id: &str) -> Result<u64> {
         let _w = self.writing().await;
         let done = sqlx::query("DELETE FROM nodes WHERE cluster_id = $1").bind(cluster_id).execute(&self.pool).await?;

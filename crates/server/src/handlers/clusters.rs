@@ -16,23 +16,28 @@ use crate::timefmt::{DAY_MS, now_ms, rfc3339};
 /// Everything about the nodes that the lists show, computed from heartbeats and quotas.
 pub struct NodeView {
     pub online_after: i64,
-    pub normal_quotas: u64,
+    /// The last node (in enrolment order) that a normal quota covers.
+    pub last_covered: Option<(i64, String)>,
 }
 
 impl NodeView {
     pub async fn new(st: &AppState) -> ApiResult<NodeView> {
         let online_after = now_ms() - i64::from(st.config.heartbeat_timeout_seconds) * 1000;
         let normal_quotas = super::quotas::count_state(st, "normal").await?;
-        Ok(NodeView { online_after, normal_quotas })
+        let last_covered = match normal_quotas {
+            0 => None,
+            n => st.store.node_at(n - 1).await?,
+        };
+        let last_covered = last_covered.or_else(|| (normal_quotas > 0).then(|| (i64::MAX, String::new())));
+        Ok(NodeView { online_after, last_covered })
     }
 
     fn online(&self, n: &store::NodeRow) -> bool {
         n.last_heartbeat.is_some_and(|t| t >= self.online_after)
     }
 
-    /// `rank` is the node's place among all protected nodes by enrolment time: the first
-    /// ones are covered by normal quotas, the rest are on demand.
-    pub fn to_api(&self, n: &store::NodeRow, rank: u64) -> Node {
+    /// Nodes are covered by normal quotas in enrolment order; the rest are on demand.
+    pub fn to_api(&self, n: &store::NodeRow) -> Node {
         let online = self.online(n);
         Node {
             id: n.id.clone(),
@@ -46,7 +51,11 @@ impl NodeView {
             }
             .into(),
             shield_version: Some(n.shield_version.clone()).filter(|v| !v.is_empty()),
-            billing: if rank < self.normal_quotas { "normal" } else { "on-demand" }.into(),
+            billing: match &self.last_covered {
+                Some((at, id)) if (n.enrolled_at, &n.id) <= (*at, id) => "normal",
+                _ => "on-demand",
+            }
+            .into(),
             last_heartbeat: n.last_heartbeat.map(rfc3339),
             facts: serde_json::from_str(&n.facts).unwrap_or_default(),
         }
@@ -222,10 +231,8 @@ pub async fn close_protection(State(st): State<AppState>, Path(id): Path<String>
 async fn node_page(st: &AppState, cluster_id: Option<&str>, q: &PageQuery) -> ApiResult<Page<Node>> {
     let p = page(q, &["name", "enrolled_at", "last_heartbeat"])?;
     let view = NodeView::new(st).await?;
-    let ranks: std::collections::HashMap<String, u64> =
-        all_nodes_of(st, None).await?.into_iter().enumerate().map(|(i, n)| (n.id, i as u64)).collect();
     let (rows, total) = st.store.list_nodes(cluster_id, &p).await?;
-    let items = rows.iter().map(|n| view.to_api(n, ranks.get(&n.id).copied().unwrap_or(u64::MAX))).collect();
+    let items = rows.iter().map(|n| view.to_api(n)).collect();
     Ok(page_of(items, total, &p))
 }
 

@@ -31,8 +31,7 @@ async fn record_on_demand(st: &AppState, now: i64) -> Result<(), crate::ApiError
         .await?
         .iter()
         .filter(|n| protected.contains(&n.cluster_id))
-        .enumerate()
-        .map(|(rank, n)| view.to_api(n, rank as u64))
+        .map(|n| view.to_api(n))
         .filter(|n| n.billing == "on-demand" && n.shield_state == "online")
         .map(|n| n.id)
         .collect();
