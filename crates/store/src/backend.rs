@@ -27,21 +27,15 @@ impl Backend {
         }
     }
 
-    /// The schema migrations, in order: (version, SQL).
+    /// The schema migrations, in order: (version, SQL). The SQL is portable and the same
+    /// for both backends so far; a step that must differ gets a file per backend under
+    /// `migrations/<backend>/` and an arm here.
     pub(crate) fn migrations(self) -> &'static [(i64, &'static str)] {
-        match self {
-            Backend::Sqlite => &[
-                (1, include_str!("../migrations/sqlite/0001_core.sql")),
-                (2, include_str!("../migrations/sqlite/0002_session_csrf.sql")),
-                (3, include_str!("../migrations/sqlite/0003_on_demand_hours.sql")),
-                (4, include_str!("../migrations/sqlite/0004_list_indexes.sql")),
-            ],
-            Backend::Postgres => &[
-                (1, include_str!("../migrations/postgres/0001_core.sql")),
-                (2, include_str!("../migrations/postgres/0002_session_csrf.sql")),
-                (3, include_str!("../migrations/postgres/0003_on_demand_hours.sql")),
-                (4, include_str!("../migrations/postgres/0004_list_indexes.sql")),
-            ],
-        }
+        &[
+            (1, include_str!("../migrations/0001_core.sql")),
+            (2, include_str!("../migrations/0002_session_csrf.sql")),
+            (3, include_str!("../migrations/0003_on_demand_hours.sql")),
+            (4, include_str!("../migrations/0004_list_indexes.sql")),
+        ]
     }
 }

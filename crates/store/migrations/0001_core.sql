@@ -1,5 +1,6 @@
 -- The control plane's core: identity, audit, policies, protection objects, events.
--- Times are milliseconds since the Unix epoch (BIGINT); flags are 0/1 (BIGINT).
+-- Portable SQL for SQLite and PostgreSQL: times are milliseconds since the Unix epoch
+-- (BIGINT; SQLite stores it as INTEGER), flags are 0/1 (BIGINT).
 
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
