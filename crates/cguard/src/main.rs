@@ -3,6 +3,7 @@
 mod db_cmd;
 mod scan_cmd;
 mod server_cmd;
+mod shield_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
+    /// Run the shield: runtime detection for the containers of this node.
+    Shield(Box<shield_cmd::ShieldArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +44,7 @@ fn main() -> std::process::ExitCode {
         Command::Db(cmd) => db_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
         Command::Server(args) => server_cmd::run_server(*args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Audit(cmd) => server_cmd::run_audit(cmd),
+        Command::Shield(args) => shield_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,7 @@
 //! `docker save` archive (`/images/{name}/get`), which is streamed into a private
 //! temporary directory and read like a `docker-archive:` source.
 
-mod http;
+pub mod http;
 
 use std::fs::File;
 use std::io;
@@ -17,6 +17,9 @@ use crate::source::{OpenOptions, SourceKind, archive};
 use crate::{Error, Image, Limits};
 
 use http::HttpError;
+
+/// How long a read may wait: saving a large image can pause while the engine packs layers.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 /// Newest API version we ask for; older engines are spoken to in their own version.
@@ -116,7 +119,7 @@ impl Engine {
     }
 
     fn get(&self, target: &str) -> Result<http::Response, Error> {
-        http::get(&self.socket, target).map_err(|e| match e {
+        http::get(&self.socket, target, Some(READ_TIMEOUT)).map(|(response, _)| response).map_err(|e| match e {
             HttpError::Connect(e) => Error::Docker(format!(
                 "cannot connect to the Docker engine at {}: is dockerd running? ({e})",
                 self.socket.display()

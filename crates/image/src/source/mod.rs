@@ -1,7 +1,7 @@
 //! Image sources: parsing `cguard scan IMAGE` references and opening them.
 
 mod archive;
-mod docker;
+pub mod docker;
 mod registry;
 
 use std::path::PathBuf;

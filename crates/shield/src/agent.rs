@@ -1,0 +1,629 @@
+//! The detection loop: loads the kernel programs, keeps the container cache fresh from the
+//! engine's events, turns kernel events into findings with the rules, and hands them to the
+//! writer.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use api::shield::ProcessInfo;
+use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, Syscall, SyscallPhase, UserPath};
+
+use crate::containers::{Container, Containers, RuleChanges};
+use crate::docker::{ContainerAction, DockerClient, EventStream};
+use crate::enforce::Enforcer;
+use crate::error::ShieldError;
+use crate::finding::{self, Finding};
+use crate::output::{Emitter, EventContext};
+use crate::paths::{escape_rules, escape_write, host_path, is_host_critical, normalise};
+use crate::policy::{Mode, Policy};
+use crate::scan::{ScanJob, ScanQueue};
+use crate::{environment, miner, proctree, rootfs};
+
+/// The high-risk syscalls reported as `syscall` events (issue 6's list).
+pub const HIGH_RISK_SYSCALLS: &[Syscall] = &[
+    Syscall::Ptrace,
+    Syscall::Setns,
+    Syscall::Unshare,
+    Syscall::OpenByHandleAt,
+    Syscall::Reboot,
+    Syscall::InitModule,
+    Syscall::FinitModule,
+    Syscall::KexecLoad,
+    Syscall::Bpf,
+    Syscall::Mount,
+    Syscall::Keyctl,
+    Syscall::Userfaultfd,
+    Syscall::ProcessVmWritev,
+    Syscall::Personality,
+];
+
+/// Programs that run the file named by their first operand (a script).
+const INTERPRETERS: &[&str] = &[
+    "sh", "dash", "bash", "ash", "zsh", "ksh", "busybox", "perl", "python", "python2", "python3", "ruby", "php", "node",
+];
+
+/// How long the loop waits for kernel events before looking at other work.
+const POLL: Duration = Duration::from_millis(100);
+/// How often the ring buffer's drop counters are looked at.
+const DROP_CHECK: Duration = Duration::from_secs(10);
+/// Most remembered processes that executed a program (for the runtime-setup filter, and
+/// to name a process that exited before its event was handled).
+const MAX_EXECED: usize = 16_384;
+
+/// What the agent is started with.
+#[derive(Debug, Clone)]
+pub struct ShieldConfig {
+    pub policies: Vec<Policy>,
+    pub docker_socket: PathBuf,
+    /// The malware engine's configuration (rules, signatures, limits).
+    pub malware: detect::malware::Config,
+    /// Size of the kernel's event ring buffer (`None`: the default, 4 MiB).
+    pub ring_buffer_bytes: Option<u32>,
+    /// The host name copied into events.
+    pub node: Option<String>,
+}
+
+/// What happened once the agent stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Events written.
+    pub events: u64,
+    /// Kernel events lost because the ring buffer was full.
+    pub kernel_drops: u64,
+    /// Executed files not scanned because the scan queue was full.
+    pub scan_drops: u64,
+}
+
+/// Messages of the engine-events thread.
+enum Update {
+    Upsert(Box<crate::docker::ContainerInfo>, ContainerAction),
+    Removed(String),
+    Died(String),
+    /// The stream was re-opened: the cache is re-read.
+    Resync,
+}
+
+/// Runs the shield until `stop` is set: loads the programs, reads the containers, calls
+/// `ready` (with a line describing what is used) once both are done, then detects.
+/// Events go to `out` as JSON lines.
+pub fn run(
+    config: ShieldConfig,
+    out: Box<dyn Write + Send>,
+    stop: Arc<AtomicBool>,
+    enforcer: Box<dyn Enforcer>,
+    ready: impl FnOnce(&str),
+) -> Result<Summary, ShieldError> {
+    let features = shield_bpf::probe_kernel();
+    if !features.detection_supported() {
+        return Err(ShieldError::Unsupported(features.to_string().replace('\n', "; ")));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = std::thread::Builder::new()
+        .name("shield-writer".into())
+        .spawn(move || crate::output::write_json_lines(rx, out))
+        .map_err(|source| ShieldError::Io { context: "starting the event writer".into(), source })?;
+    let emitter = Emitter::new(tx, config.node.clone());
+    let result = detect_loop(&config, &emitter, &stop, enforcer, &features, ready);
+    drop(emitter);
+    let events = match writer.join() {
+        Ok(Ok(n)) => n,
+        Ok(Err(source)) => return Err(ShieldError::Io { context: "writing events".into(), source }),
+        Err(_) => {
+            return Err(ShieldError::Io { context: "event writer".into(), source: std::io::Error::other("panicked") });
+        }
+    };
+    result.map(|mut summary| {
+        summary.events = events;
+        summary
+    })
+}
+
+fn detect_loop(
+    config: &ShieldConfig,
+    emitter: &Emitter,
+    stop: &Arc<AtomicBool>,
+    enforcer: Box<dyn Enforcer>,
+    features: &shield_bpf::KernelFeatures,
+    ready: impl FnOnce(&str),
+) -> Result<Summary, ShieldError> {
+    let docker = DockerClient::new(&config.docker_socket);
+    let scans = ScanQueue::start(config.malware.clone(), emitter.clone());
+    let mut probe_config = ProbeConfig { syscalls: HIGH_RISK_SYSCALLS.to_vec(), ..ProbeConfig::default() };
+    if let Some(bytes) = config.ring_buffer_bytes {
+        probe_config.ring_buffer_bytes = bytes;
+    }
+    let mut probes = Probes::load(&probe_config)?;
+    let mut next_rule_id = 1;
+    let mut add_rule = |probes: &mut Probes, rule: &PathRule| -> Result<(), ShieldError> {
+        probes.add_path_rule(rule, next_rule_id)?;
+        next_rule_id += 1;
+        Ok(())
+    };
+    let mut fixed: Vec<PathRule> = escape_rules();
+    for policy in &config.policies {
+        fixed.extend(policy.file_protection.iter().map(|p| PathRule::parse(p)));
+    }
+    for rule in &fixed {
+        add_rule(&mut probes, rule)?;
+    }
+    // Subscribe before listing, so that no container created meanwhile is missed.
+    let stream = docker.events()?;
+    let stopper = stream.stopper().map_err(|source| ShieldError::Io { context: "event stream".into(), source })?;
+    let (updates_tx, updates) = std::sync::mpsc::channel();
+    let watcher = {
+        let docker = docker.clone();
+        let stop = Arc::clone(stop);
+        std::thread::Builder::new()
+            .name("shield-docker-events".into())
+            .spawn(move || watch_engine(stream, &docker, &updates_tx, &stop))
+            .map_err(|source| ShieldError::Io { context: "starting the engine watcher".into(), source })?
+    };
+    let mut agent = Agent {
+        docker,
+        containers: Containers::new(config.policies.clone()),
+        emitter: emitter.clone(),
+        scans,
+        enforcer,
+        execed: HashMap::new(),
+        env_reported: HashSet::new(),
+        fixed,
+        protected: HashSet::new(),
+    };
+    let mut changes = RuleChanges::default();
+    agent.load_all(&mut changes)?;
+    agent.apply(&mut probes, &mut changes, &mut add_rule);
+    if !agent.enforcer.blocks() {
+        for policy in config.policies.iter().filter(|p| p.mode == Mode::Enforce) {
+            tracing::warn!(
+                policy = policy.name,
+                enforcer = agent.enforcer.name(),
+                "policy is in enforce mode but this shield cannot refuse anything yet: detecting only"
+            );
+        }
+    }
+    let used: Vec<&str> = features.entries().iter().filter(|(_, s)| s.is_available()).map(|(n, _)| *n).collect();
+    ready(&format!(
+        "kernel offers: {}; using tp_btf tracepoints and a ring buffer; enforcement: {}; {} containers, {} policies",
+        used.join(", "),
+        agent.enforcer.name(),
+        agent.containers.len(),
+        config.policies.len()
+    ));
+    let mut dropped = 0;
+    let mut checked = std::time::Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        if checked.elapsed() >= DROP_CHECK {
+            checked = std::time::Instant::now();
+            let now = probes.drop_counters().map(|c| c.total_dropped()).unwrap_or(dropped);
+            if now > dropped {
+                tracing::warn!(lost = now - dropped, total = now, "kernel events lost: the ring buffer was full");
+                dropped = now;
+            }
+        }
+        for update in updates.try_iter() {
+            agent.update(update, &mut changes);
+        }
+        for event in probes.poll_events(POLL)? {
+            agent.handle(&event, &mut changes);
+        }
+        agent.apply(&mut probes, &mut changes, &mut add_rule);
+    }
+    stopper.stop();
+    let _ = watcher.join();
+    let kernel_drops = probes.drop_counters().map(|c| c.total_dropped()).unwrap_or(0);
+    drop(probes);
+    let scan_drops = agent.scans.dropped();
+    agent.scans.finish();
+    Ok(Summary { events: 0, kernel_drops, scan_drops })
+}
+
+/// Reads the engine's container events until the stream ends, re-opening it (and asking
+/// for a re-read of the cache) unless the agent is stopping.
+fn watch_engine(mut stream: EventStream, docker: &DockerClient, tx: &Sender<Update>, stop: &AtomicBool) {
+    loop {
+        while let Some(event) = stream.next_event() {
+            let update = match event.action {
+                ContainerAction::Create | ContainerAction::Start => match docker.inspect(&event.id) {
+                    Ok(Some(info)) => Update::Upsert(Box::new(info), event.action),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, container = event.id, "cannot inspect a new container");
+                        continue;
+                    }
+                },
+                ContainerAction::Die => Update::Died(event.id),
+                ContainerAction::Destroy => Update::Removed(event.id),
+            };
+            if tx.send(update).is_err() {
+                return;
+            }
+        }
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            match docker.events() {
+                Ok(s) => {
+                    stream = s;
+                    if tx.send(Update::Resync).is_err() {
+                        return;
+                    }
+                    break;
+                }
+                Err(e) => tracing::warn!(error = %e, "Docker event stream lost; retrying"),
+            }
+        }
+    }
+}
+
+struct Agent {
+    docker: DockerClient,
+    containers: Containers,
+    emitter: Emitter,
+    scans: ScanQueue,
+    enforcer: Box<dyn Enforcer>,
+    /// Processes seen executing a program inside a container, with what they executed.
+    execed: HashMap<u32, ProcessInfo>,
+    /// Containers whose environment was checked.
+    env_reported: HashSet<String>,
+    /// Rules installed for the whole life of the agent (never removed).
+    fixed: Vec<PathRule>,
+    /// Containers handed to the enforcer.
+    protected: HashSet<String>,
+}
+
+impl Agent {
+    fn load_all(&mut self, changes: &mut RuleChanges) -> Result<(), ShieldError> {
+        for id in self.docker.list_ids()? {
+            if let Some(info) = self.docker.inspect(&id)? {
+                let running = info.running;
+                self.upsert(info, if running { Some(ContainerAction::Start) } else { None }, changes);
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        probes: &mut Probes,
+        changes: &mut RuleChanges,
+        add: &mut impl FnMut(&mut Probes, &PathRule) -> Result<(), ShieldError>,
+    ) {
+        for rule in changes.add.drain(..) {
+            if let Err(e) = add(probes, &rule) {
+                tracing::warn!(error = %e, rule = %rule, "cannot install a path rule");
+            }
+        }
+        for rule in changes.remove.drain(..) {
+            if !self.fixed.contains(&rule) {
+                let _ = probes.remove_path_rule(&rule);
+            }
+        }
+        for cgroup in changes.watch.drain(..) {
+            if let Err(e) = probes.watch_cgroup(cgroup) {
+                tracing::warn!(error = %e, cgroup, "cannot watch the cgroup of a container in the host's pid namespace");
+            }
+        }
+        for cgroup in changes.unwatch.drain(..) {
+            let _ = probes.unwatch_cgroup(cgroup);
+        }
+    }
+
+    fn update(&mut self, update: Update, changes: &mut RuleChanges) {
+        match update {
+            Update::Upsert(info, action) => self.upsert(*info, Some(action), changes),
+            Update::Died(id) => {
+                if self.protected.remove(&id) {
+                    self.enforcer.release(&id);
+                }
+            }
+            Update::Removed(id) => {
+                changes.merge(self.containers.remove(&id));
+                self.env_reported.remove(&id);
+                if self.protected.remove(&id) {
+                    self.enforcer.release(&id);
+                }
+            }
+            Update::Resync => {
+                if let Err(e) = self.load_all(changes) {
+                    tracing::warn!(error = %e, "cannot re-read the containers");
+                }
+            }
+        }
+    }
+
+    /// Caches a container, checks its environment once (at create, or at start for one
+    /// created before the agent), and hands it to the enforcer if a policy enforces.
+    fn upsert(
+        &mut self,
+        info: crate::docker::ContainerInfo,
+        action: Option<ContainerAction>,
+        changes: &mut RuleChanges,
+    ) {
+        let id = info.id.clone();
+        changes.merge(self.containers.upsert(info));
+        let Some(container) = self.containers.get(&id) else { return };
+        if action.is_some() && self.env_reported.insert(id.clone()) {
+            let context = base_context(container, Vec::new());
+            for env in environment::check(&container.info) {
+                self.emitter.emit(finding::environment(&env), &context, false);
+            }
+        }
+        if container.applied.enforce && container.info.running && !self.protected.contains(&id) {
+            let info = container.info.clone();
+            let names = container.applied.names.clone();
+            for policy in
+                self.containers.policies().iter().filter(|p| p.mode == Mode::Enforce && names.contains(&p.name))
+            {
+                if let Err(e) = self.enforcer.protect(&info, policy) {
+                    tracing::warn!(error = %e, container = info.short_id(), "enforcement could not protect the container");
+                }
+            }
+            self.protected.insert(id);
+        }
+    }
+
+    fn handle(&mut self, event: &Event, changes: &mut RuleChanges) {
+        let process = event.process();
+        if let Event::Exit { process, .. } = event {
+            self.execed.remove(&process.tgid);
+            return;
+        }
+        if matches!(event, Event::Result { .. }) {
+            return;
+        }
+        let Some(container) = self.containers.resolve(process.cgroup_id, process.tgid, &self.docker, changes) else {
+            return;
+        };
+        let container = container.clone();
+        if is_runtime_setup(&process.comm.to_string_lossy(), process.tgid, process.ppid, &self.execed)
+            && !matches!(event, Event::Exec { .. })
+        {
+            return;
+        }
+        match event {
+            Event::Exec { .. } => {
+                if self.execed.len() >= MAX_EXECED {
+                    self.execed.clear();
+                }
+                self.on_exec(event, &container);
+            }
+            Event::Syscall { name, syscall, phase, .. } => {
+                let refused = match phase {
+                    SyscallPhase::Entry => None,
+                    SyscallPhase::RefusedBeforeEntry { ret } => Some(*ret),
+                };
+                if !syscall.is_some_and(|s| HIGH_RISK_SYSCALLS.contains(&s)) {
+                    return;
+                }
+                let context = self.context(&container, process.tgid, None, process.ppid);
+                self.emitter.emit(finding::syscall(name, refused), &context, false);
+                if *syscall == Some(Syscall::OpenByHandleAt) {
+                    self.emitter.emit(finding::shocker(refused), &context, false);
+                }
+            }
+            Event::FileWrite { op, path, path2, matched, .. } => {
+                self.on_file_write(&container, process, *op, path, path2.as_ref(), matched.kind)
+            }
+            Event::Exit { .. } | Event::Result { .. } => {}
+        }
+    }
+
+    fn context(&self, container: &Container, tgid: u32, first: Option<ProcessInfo>, ppid: u32) -> EventContext {
+        // A process that already exited is described by the program it executed.
+        let first = first.or_else(|| {
+            (!std::path::Path::new(&format!("/proc/{tgid}")).exists())
+                .then(|| self.execed.get(&tgid).cloned())
+                .flatten()
+        });
+        // The container's processes share its pid namespace; with `--pid=host` they share
+        // the host's, and the container's cgroup tells them apart.
+        let ns = proctree::pid_namespace(container.info.pid);
+        let id = container.info.id.as_str();
+        let inside = |pid: u32| {
+            if container.info.pid_mode == "host" || ns.is_none() {
+                crate::attribution::container_id_of_pid(pid).as_deref() == Some(id)
+            } else {
+                proctree::pid_namespace(pid) == ns
+            }
+        };
+        base_context(container, proctree::process_tree(tgid, first, ppid, &inside))
+    }
+
+    fn on_exec(&mut self, event: &Event, container: &Container) {
+        let Event::Exec { process, filename, argv, inode, memfd, deleted, exe_name, .. } = event else { return };
+        let tgid = process.tgid;
+        let argv: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let raw = filename.to_string_lossy().into_owned();
+        let cwd = std::fs::read_link(format!("/proc/{tgid}/cwd")).ok().map(|p| p.to_string_lossy().into_owned());
+        let path = normalise(cwd.as_deref(), &raw).unwrap_or_else(|| raw.clone());
+        let first = ProcessInfo { pid: i64::from(tgid), exe: path.clone(), argv: argv.clone() };
+        self.execed.insert(tgid, ProcessInfo { argv: argv.iter().take(16).cloned().collect(), ..first.clone() });
+        let context = self.context(container, tgid, Some(first), process.ppid);
+        let roots = [tgid, container.info.pid];
+        let mut findings: Vec<Finding> = Vec::new();
+        // Whitelist: the path as executed, or the same file under a whitelisted name.
+        if !container.applied.exec_allowed(&[path.as_str()]) {
+            let file = if *memfd || *deleted { None } else { rootfs::identity(&roots, &path) };
+            let alias = file.is_some_and(|id| {
+                container
+                    .applied
+                    .whitelists
+                    .iter()
+                    .flat_map(|(_, l)| l)
+                    .any(|w| rootfs::identity(&roots, w) == Some(id))
+            });
+            if !alias {
+                let names: Vec<String> = container.applied.whitelists.iter().map(|(n, _)| n.clone()).collect();
+                findings.push(finding::abnormal_program(&path, &names));
+            }
+        }
+        if let Some(reason) = miner::miner_reason(&path, &argv) {
+            findings.push(finding::miner_behaviour(&path, &reason));
+        }
+        if *memfd || *deleted {
+            findings.push(finding::fileless_exec(*memfd, &path, &exe_name.to_string_lossy()));
+        }
+        // Host critical files named on the command line, through a bind mount (reads
+        // are not file events: the command line is what shows them).
+        for arg in argv.iter().skip(1) {
+            let Some(p) = normalise(cwd.as_deref(), arg).filter(|_| arg.starts_with('/')) else { continue };
+            if let Some((host, _)) = host_path(&container.info.mounts, &p)
+                && is_host_critical(&host)
+            {
+                let program = argv.first().map(String::as_str).unwrap_or("a program");
+                findings.push(finding::host_file_access(&p, &host, &format!("opened, as an argument of {program},")));
+            }
+        }
+        for f in findings {
+            self.emitter.emit(f, &context, false);
+        }
+        // Files to scan: the program, and the script an interpreter was asked to run.
+        let mut files: Vec<(std::fs::File, String)> = Vec::new();
+        let via_proc = raw.starts_with("/proc/") || raw.starts_with("/dev/fd/") || *memfd || *deleted;
+        let program = if via_proc { None } else { rootfs::open_regular(&roots, &path) };
+        if let Some(f) = program.or_else(|| rootfs::open_exe(tgid, *inode)) {
+            files.push((f, path.clone()));
+        }
+        let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
+        let interpreter = INTERPRETERS.contains(&base(&path).as_str())
+            || INTERPRETERS.contains(
+                &base(&exe_name.to_string_lossy()).trim_end_matches(|c: char| c.is_ascii_digit() || c == '.'),
+            );
+        if interpreter
+            && let Some(script) = argv.iter().skip(1).find(|a| !a.starts_with('-'))
+            && let Some(script) = normalise(cwd.as_deref(), script)
+            && let Some(f) = rootfs::open_regular(&roots, &script)
+        {
+            files.push((f, script));
+        }
+        for (file, shown) in files {
+            self.scans.submit(ScanJob { file, shown, context: context.clone() });
+        }
+    }
+
+    fn on_file_write(
+        &mut self,
+        container: &Container,
+        process: &shield_bpf::Process,
+        op: FileOp,
+        path: &UserPath,
+        path2: Option<&UserPath>,
+        kind: MatchKind,
+    ) {
+        let tgid = process.tgid;
+        // Which paths the operation changes: symlink's second path is only its target.
+        let mut written = vec![path];
+        if matches!(op, FileOp::Rename | FileOp::Link) {
+            written.extend(path2);
+        }
+        let own_pids = own_pids(tgid);
+        let mut findings: Vec<Finding> = Vec::new();
+        for user_path in written {
+            let raw = user_path.path.to_string_lossy();
+            let base = if raw.starts_with('/') {
+                None
+            } else {
+                let link = match user_path.dirfd {
+                    Some(fd) => format!("/proc/{tgid}/fd/{fd}"),
+                    None => format!("/proc/{tgid}/cwd"),
+                };
+                std::fs::read_link(link).ok().map(|p| p.to_string_lossy().into_owned())
+            };
+            let Some(p) = normalise(base.as_deref(), &raw) else {
+                tracing::debug!(path = %raw, ?kind, "relative path of a file event could not be resolved");
+                continue;
+            };
+            if let Some(policy) = container.applied.protecting(&p) {
+                findings.push(finding::file_modified(&p, op.name(), policy));
+            }
+            if let Some(kind) = escape_write(&p, &own_pids) {
+                findings.push(finding::escape_write(kind, &p));
+            }
+            if let Some((host, _)) = host_path(&container.info.mounts, &p)
+                && is_host_critical(&host)
+            {
+                findings.push(finding::host_file_access(&p, &host, &format!("wrote ({})", op.name())));
+            }
+        }
+        findings.dedup_by(|a, b| a.kind == b.kind && a.description == b.description);
+        if findings.is_empty() {
+            return;
+        }
+        let context = self.context(container, tgid, None, process.ppid);
+        for f in findings {
+            self.emitter.emit(f, &context, false);
+        }
+    }
+}
+
+/// Whether an event comes from the container runtime's own setup: runc's init process
+/// (`runc:[2:INIT]`, and its `[0:PARENT]`/`[1:CHILD]` helpers) before it executes the
+/// container's first program. Its mounts, `pivot_root` and masked paths are not the
+/// container's behaviour. A process seen executing a program, or whose parent was, is
+/// never setup, so a container process cannot hide by renaming itself `runc:[…]`.
+pub fn is_runtime_setup<V>(comm: &str, tgid: u32, ppid: u32, execed: &HashMap<u32, V>) -> bool {
+    comm.starts_with("runc:[") && !execed.contains_key(&tgid) && !execed.contains_key(&ppid)
+}
+
+fn base_context(container: &Container, process_tree: Vec<ProcessInfo>) -> EventContext {
+    EventContext { container: container.reference(), image: container.info.image.clone(), process_tree }
+}
+
+/// A process's own pid numbers: on the host and in each pid namespace (`NSpid`).
+fn own_pids(tgid: u32) -> Vec<u32> {
+    let mut pids = vec![tgid];
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{tgid}/status"))
+        && let Some(line) = status.lines().find_map(|l| l.strip_prefix("NSpid:"))
+    {
+        pids.extend(line.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    }
+    pids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runc_init_before_the_first_exec_is_runtime_setup() {
+        let mut execed = HashMap::new();
+        assert!(is_runtime_setup("runc:[2:INIT]", 10, 9, &execed));
+        assert!(is_runtime_setup("runc:[1:CHILD]", 10, 9, &execed));
+        assert!(!is_runtime_setup("sh", 10, 9, &execed));
+        execed.insert(10, ());
+        assert!(!is_runtime_setup("runc:[2:INIT]", 10, 9, &execed));
+        // A child of a container process that renamed itself.
+        assert!(!is_runtime_setup("runc:[2:INIT]", 11, 10, &execed));
+    }
+
+    #[test]
+    fn the_high_risk_syscalls_are_issue_sixs_list() {
+        let names: Vec<&str> = HIGH_RISK_SYSCALLS.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "ptrace",
+                "setns",
+                "unshare",
+                "open_by_handle_at",
+                "reboot",
+                "init_module",
+                "finit_module",
+                "kexec_load",
+                "bpf",
+                "mount",
+                "keyctl",
+                "userfaultfd",
+                "process_vm_writev",
+                "personality"
+            ]
+        );
+    }
+}

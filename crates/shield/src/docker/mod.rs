@@ -1,0 +1,251 @@
+//! The Docker engine API, over its unix socket: the container list, `inspect`, image
+//! digests and the `/events` stream, reduced to what the shield needs to attribute events
+//! and check a container's configuration.
+
+mod events;
+use image::source::docker::http::{self, HttpError};
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::DockerError;
+
+pub use events::{ContainerAction, DockerEvent, EventStream, parse_event};
+
+/// Default location of the engine's socket.
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// How long one request may wait for the engine.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest JSON answer accepted (a container list of a busy node fits many times).
+const MAX_BODY: u64 = 32 << 20;
+
+/// A client of one engine. Each request uses its own connection, so the client is cheap to
+/// clone and to share between threads.
+#[derive(Debug, Clone)]
+pub struct DockerClient {
+    socket: PathBuf,
+}
+
+/// A mount of a container, as `inspect` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// `bind`, `volume`, `tmpfs`, ...
+    pub kind: String,
+    /// The host path (for a bind mount) or the volume's directory.
+    pub source: String,
+    /// The path inside the container.
+    pub destination: String,
+    pub read_write: bool,
+}
+
+/// What the shield keeps of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerInfo {
+    /// The full 64-hex id.
+    pub id: String,
+    /// The name without Docker's leading `/`.
+    pub name: String,
+    /// The image as the container was created with (`Config.Image`, e.g. `nginx:1.25`).
+    pub image: String,
+    /// The image id (`sha256:…`).
+    pub image_id: String,
+    /// The image's `repo@sha256:…` references.
+    pub image_digests: Vec<String>,
+    /// The host pid of the container's first process; 0 when it is not running.
+    pub pid: u32,
+    pub running: bool,
+    pub privileged: bool,
+    /// `HostConfig.CapAdd` as written (`SYS_ADMIN`, `CAP_NET_ADMIN`, `ALL`).
+    pub cap_add: Vec<String>,
+    /// `HostConfig.SecurityOpt` (`seccomp=unconfined`, `no-new-privileges`, ...).
+    pub security_opt: Vec<String>,
+    /// `HostConfig.PidMode` (`host` shares the host's pid namespace).
+    pub pid_mode: String,
+    pub mounts: Vec<Mount>,
+}
+
+impl ContainerInfo {
+    /// Reads the fields of an `inspect` answer. Missing optional fields are empty; a
+    /// missing id is an error.
+    pub fn from_inspect(v: &Value) -> Result<ContainerInfo, String> {
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        };
+        let id = s(&v["Id"]);
+        if id.len() != 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("inspect answer without a container id ({id:?})"));
+        }
+        let host = &v["HostConfig"];
+        // Older engines report mounts in `HostConfig.Binds` only; `Mounts` is the full list.
+        let mounts = v["Mounts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| Mount {
+                        kind: s(&m["Type"]),
+                        source: s(&m["Source"]),
+                        destination: s(&m["Destination"]),
+                        read_write: m["RW"].as_bool().unwrap_or(true),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ContainerInfo {
+            id,
+            name: s(&v["Name"]).trim_start_matches('/').to_owned(),
+            image: s(&v["Config"]["Image"]),
+            image_id: s(&v["Image"]),
+            image_digests: Vec::new(),
+            pid: v["State"]["Pid"].as_u64().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+            running: v["State"]["Running"].as_bool().unwrap_or(false),
+            privileged: host["Privileged"].as_bool().unwrap_or(false),
+            cap_add: strings(&host["CapAdd"]),
+            security_opt: strings(&host["SecurityOpt"]),
+            pid_mode: s(&host["PidMode"]),
+            mounts,
+        })
+    }
+
+    /// The id's first 12 characters, as `docker ps` shows it.
+    pub fn short_id(&self) -> &str {
+        self.id.get(..12).unwrap_or(&self.id)
+    }
+}
+
+impl DockerClient {
+    pub fn new(socket: impl Into<PathBuf>) -> DockerClient {
+        DockerClient { socket: socket.into() }
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    fn get_json(&self, target: &str) -> Result<Value, DockerError> {
+        let (response, _) = http::get(&self.socket, target, Some(REQUEST_TIMEOUT)).map_err(|e| match e {
+            HttpError::Connect(source) => DockerError::Connect { socket: self.socket.display().to_string(), source },
+            HttpError::Exchange(source) => DockerError::Exchange { target: target.to_owned(), source },
+        })?;
+        let status = response.status;
+        let body = response
+            .read_capped(MAX_BODY)
+            .map_err(|source| DockerError::Exchange { target: target.to_owned(), source })?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|e| DockerError::Answer { target: target.to_owned(), message: e.to_string() })?;
+        if status != 200 {
+            let message = value["message"].as_str().unwrap_or("no message").to_owned();
+            return Err(DockerError::Status { target: target.to_owned(), status, message });
+        }
+        Ok(value)
+    }
+
+    /// The ids of all containers (running or not).
+    pub fn list_ids(&self) -> Result<Vec<String>, DockerError> {
+        let value = self.get_json("/containers/json?all=1")?;
+        let list = value.as_array().ok_or_else(|| DockerError::Answer {
+            target: "/containers/json".into(),
+            message: "not a JSON array".into(),
+        })?;
+        Ok(list.iter().filter_map(|c| c["Id"].as_str().map(str::to_owned)).collect())
+    }
+
+    /// Inspects a container (by id or name), with its image's digests. `Ok(None)` when
+    /// the engine does not know it (any more).
+    pub fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, DockerError> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Ok(None);
+        }
+        let target = format!("/containers/{id}/json");
+        let value = match self.get_json(&target) {
+            Ok(v) => v,
+            Err(DockerError::Status { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut info = ContainerInfo::from_inspect(&value)
+            .map_err(|message| DockerError::Answer { target: target.clone(), message })?;
+        if let Some(hex) = info.image_id.strip_prefix("sha256:")
+            && hex.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            // An image removed after the container was created has no digests: not an error.
+            if let Ok(image) = self.get_json(&format!("/images/sha256:{hex}/json"))
+                && let Some(a) = image["RepoDigests"].as_array()
+            {
+                info.image_digests = a.iter().filter_map(|d| d.as_str()).map(crate::normalise_image).collect();
+            }
+        }
+        Ok(Some(info))
+    }
+
+    /// Opens the container event stream (create, start, die, destroy).
+    pub fn events(&self) -> Result<EventStream, DockerError> {
+        let filters = r#"{"type":["container"],"event":["create","start","die","destroy"]}"#;
+        let target = format!("/events?filters={}", percent_encode(filters));
+        let (response, control) = http::get(&self.socket, &target, None).map_err(|e| match e {
+            HttpError::Connect(source) => DockerError::Connect { socket: self.socket.display().to_string(), source },
+            HttpError::Exchange(source) => DockerError::Exchange { target: target.clone(), source },
+        })?;
+        if response.status != 200 {
+            return Err(DockerError::Status {
+                target,
+                status: response.status,
+                message: "event stream refused".into(),
+            });
+        }
+        Ok(EventStream::new(response.body, control))
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspect_answers_are_read() {
+        let id = "a".repeat(64);
+        let v: Value = serde_json::from_str(&format!(
+            r#"{{"Id":"{id}","Name":"/web","Image":"sha256:{id}","Config":{{"Image":"nginx:1.25"}},
+            "State":{{"Pid":42,"Running":true}},
+            "HostConfig":{{"Privileged":true,"CapAdd":["SYS_ADMIN"],"SecurityOpt":["seccomp=unconfined"],"PidMode":""}},
+            "Mounts":[{{"Type":"bind","Source":"/etc","Destination":"/host/etc","RW":false}}]}}"#
+        ))
+        .unwrap();
+        let info = ContainerInfo::from_inspect(&v).unwrap();
+        assert_eq!((info.name.as_str(), info.image.as_str(), info.pid, info.running), ("web", "nginx:1.25", 42, true));
+        assert!(info.privileged);
+        assert_eq!(info.cap_add, vec!["SYS_ADMIN"]);
+        assert_eq!(info.mounts[0].destination, "/host/etc");
+        assert!(!info.mounts[0].read_write);
+        assert_eq!(info.short_id(), &id[..12]);
+    }
+
+    #[test]
+    fn inspect_answers_without_id_or_with_odd_fields_are_handled() {
+        assert!(ContainerInfo::from_inspect(&serde_json::json!({})).is_err());
+        assert!(ContainerInfo::from_inspect(&serde_json::json!({"Id": "xyz"})).is_err());
+        let odd = serde_json::json!({"Id": "b".repeat(64), "State": {"Pid": -1}, "Mounts": "no", "HostConfig": 3});
+        let info = ContainerInfo::from_inspect(&odd).unwrap();
+        assert_eq!((info.pid, info.mounts.len(), info.privileged), (0, 0, false));
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(percent_encode(r#"{"a":["b c"]}"#), "%7B%22a%22%3A%5B%22b%20c%22%5D%7D");
+    }
+}

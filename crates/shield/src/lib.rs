@@ -1,0 +1,37 @@
+//! The shield's user space: it attributes the kernel events of `shield-bpf` to containers,
+//! applies the detection rules of SPEC 4 and writes runtime events.
+//!
+//! - [`attribution`]: process → container id (cgroup paths of Docker, containerd, CRI-O);
+//! - [`docker`]: the engine API over its unix socket (inspect, list, `/events`);
+//! - [`containers`]: the container cache, with the policies that apply to each container;
+//! - [`policy`]: the standalone policy file, validated with `api::policy`;
+//! - rules: [`environment`] (configuration checks), [`miner`] (miner behaviour),
+//!   [`paths`] (protected files, escape paths, bind mounts to host critical files),
+//!   [`scan`] (executed files through the `detect` malware engine, off the event loop);
+//! - [`finding`]: category, type, description and solution of each rule's result;
+//! - [`output`]: `api::shield::RuntimeEvent`s as JSON lines;
+//! - [`enforce`]: the [`Enforcer`] seam for enforce mode ([`DetectOnly`] in detect mode);
+//! - [`agent::run`]: the loop that ties them together (`cguard shield --standalone`).
+//!
+//! `docs/shield.md` describes what is detected and the event format.
+
+pub mod agent;
+pub mod attribution;
+pub mod containers;
+pub mod docker;
+pub mod enforce;
+pub mod environment;
+mod error;
+pub mod finding;
+pub mod miner;
+pub mod output;
+pub mod paths;
+pub mod policy;
+pub mod proctree;
+pub mod rootfs;
+pub mod scan;
+
+pub use agent::{HIGH_RISK_SYSCALLS, ShieldConfig, Summary, run};
+pub use enforce::{DetectOnly, EnforceError, Enforcer};
+pub use error::{DockerError, PolicyError, ShieldError};
+pub use policy::{Mode, Policy, load_policy_file, normalise_image, parse_policies};
