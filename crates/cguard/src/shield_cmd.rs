@@ -32,6 +32,21 @@ pub struct ShieldArgs {
     /// Size of the kernel event ring buffer, in MiB (a power of two).
     #[arg(long, value_name = "MIB")]
     ring_buffer_mib: Option<u32>,
+    /// Enforce mode: what an exec not decided within --enforce-answer-timeout-ms gets
+    /// (`closed`: refused with EPERM; `open`: it runs). A shield that dies always fails
+    /// open: the kernel allows every exec it held.
+    #[arg(long, value_name = "MODE", default_value = "closed")]
+    enforce_fail_mode: FailMode,
+    /// Enforce mode: longest time an exec is held for the allow-list decision, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    enforce_answer_timeout_ms: u64,
+}
+
+/// `--enforce-fail-mode`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailMode {
+    Open,
+    Closed,
 }
 
 pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -71,7 +86,17 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         ring_buffer_bytes,
         node: std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()),
     };
-    let summary = shield::run(config, out, stop, Box::new(shield::DetectOnly), |what| {
+    // The kernel backends only when a policy enforces: they need root and hold execs.
+    let enforcer: Box<dyn shield::Enforcer> = if config.policies.iter().any(|p| p.mode == shield::Mode::Enforce) {
+        let enforce = shield::EnforceConfig {
+            answer_timeout: std::time::Duration::from_millis(args.enforce_answer_timeout_ms),
+            fail_closed: args.enforce_fail_mode == FailMode::Closed,
+        };
+        Box::new(shield::KernelEnforcer::start(enforce).context("starting enforcement for enforce-mode policies")?)
+    } else {
+        Box::new(shield::DetectOnly)
+    };
+    let summary = shield::run(config, out, stop, enforcer, |what| {
         eprintln!("cguard shield: {what}");
         eprintln!("ready");
     })?;

@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// One shield at a time: they would all see every container, and the machine is small.
-static SERIAL: Mutex<()> = Mutex::new(());
+pub(crate) static SERIAL: Mutex<()> = Mutex::new(());
 
 const IMAGE: &str = "cguard-test/minbase:bookworm";
 /// How long a scenario waits for its event.
-const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long to wait for events that must not come.
-const QUIET: Duration = Duration::from_secs(2);
+pub(crate) const QUIET: Duration = Duration::from_secs(2);
 
 const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cguard-test/minbase:bookworm"],
   "processWhitelist":["/usr/bin/sleep","/bin/sleep","/usr/bin/sh","/bin/sh","/usr/bin/dash","/usr/bin/perl",
@@ -29,12 +29,12 @@ const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cgu
     "/usr/bin/truncate","/usr/bin/touch","/usr/bin/mkdir","/usr/bin/unshare","/usr/bin/mount","/usr/bin/true"],
   "fileProtection":["/etc/passwd","/etc/protected.d/"]}]"#;
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     Command::new("docker").args(args).stdin(Stdio::null()).output().expect("docker runs")
 }
 
 /// The test image, loaded from the test image archive when Docker lacks it.
-fn image() -> &'static str {
+pub(crate) fn image() -> &'static str {
     static LOADED: OnceLock<()> = OnceLock::new();
     LOADED.get_or_init(|| {
         if !docker(&["image", "inspect", IMAGE]).status.success() {
@@ -47,7 +47,7 @@ fn image() -> &'static str {
 }
 
 /// A running shield, stopped with SIGTERM on drop.
-struct Shield {
+pub(crate) struct Shield {
     child: Child,
     events: PathBuf,
     _dir: tempfile::TempDir,
@@ -55,9 +55,14 @@ struct Shield {
 
 impl Shield {
     fn start() -> Shield {
+        Shield::start_with(POLICY)
+    }
+
+    /// A shield with this policy file's text.
+    pub(crate) fn start_with(policies: &str) -> Shield {
         let dir = tempfile::tempdir().expect("temp dir");
         let policy = dir.path().join("policy.json");
-        std::fs::write(&policy, POLICY).expect("policy file");
+        std::fs::write(&policy, policies).expect("policy file");
         let events = dir.path().join("events.jsonl");
         let mut child = Command::new(env!("CARGO_BIN_EXE_cguard"))
             .args(["shield", "--standalone", "--policy-file"])
@@ -92,14 +97,14 @@ impl Shield {
         text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
-    fn events_of(&self, container_id: &str) -> Vec<Value> {
+    pub(crate) fn events_of(&self, container_id: &str) -> Vec<Value> {
         self.events().into_iter().filter(|e| e["container"]["id"] == container_id).collect()
     }
 
     /// Waits for an event of the container with this category and type whose description
     /// holds `text` (when given). On time-out, returns the first event of that category and
     /// type, if any, so that the caller can say what differs.
-    fn wait_for(
+    pub(crate) fn wait_for(
         &self,
         c: &Container,
         category: &str,
@@ -123,7 +128,7 @@ impl Shield {
     }
 
     /// Stops the shield with SIGTERM and returns whether it exited cleanly in time.
-    fn stop(&mut self) -> bool {
+    pub(crate) fn stop(&mut self) -> bool {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -147,9 +152,9 @@ impl Drop for Shield {
 }
 
 /// A container (running `sleep`, or only created), removed on drop.
-struct Container {
-    id: String,
-    name: String,
+pub(crate) struct Container {
+    pub(crate) id: String,
+    pub(crate) name: String,
 }
 
 fn unique_name(label: &str) -> String {
@@ -157,7 +162,7 @@ fn unique_name(label: &str) -> String {
 }
 
 impl Container {
-    fn run(label: &str, options: &[&str]) -> Container {
+    pub(crate) fn run(label: &str, options: &[&str]) -> Container {
         Container::make("run", label, options)
     }
 
@@ -166,6 +171,15 @@ impl Container {
     }
 
     fn make(verb: &str, label: &str, options: &[&str]) -> Container {
+        Container::make_from(verb, label, options, image())
+    }
+
+    /// A container of `image` (a tag of the test image) running `sleep 300`.
+    pub(crate) fn run_image(label: &str, options: &[&str], image: &str) -> Container {
+        Container::make_from("run", label, options, image)
+    }
+
+    fn make_from(verb: &str, label: &str, options: &[&str], image: &str) -> Container {
         let name = unique_name(label);
         let _ = docker(&["rm", "-f", &name]);
         let mut args = vec![verb, "--network", "none", "--name", &name];
@@ -173,13 +187,13 @@ impl Container {
             args.push("-d");
         }
         args.extend_from_slice(options);
-        args.extend_from_slice(&[image(), "sleep", "300"]);
+        args.extend_from_slice(&[image, "sleep", "300"]);
         let out = docker(&args);
         assert!(out.status.success(), "docker {verb} {label}: {}", String::from_utf8_lossy(&out.stderr));
         Container { id: String::from_utf8_lossy(&out.stdout).trim().to_owned(), name }
     }
 
-    fn sh(&self, script: &str) -> Output {
+    pub(crate) fn sh(&self, script: &str) -> Output {
         docker(&["exec", &self.id, "sh", "-c", script])
     }
 }

@@ -11,11 +11,11 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use api::shield::ProcessInfo;
-use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, Syscall, SyscallPhase, UserPath};
+use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, ResultOf, Syscall, SyscallPhase, UserPath};
 
 use crate::containers::{Container, Containers, RuleChanges};
 use crate::docker::{ContainerAction, DockerClient, EventStream};
-use crate::enforce::Enforcer;
+use crate::enforce::{Enforcer, ExecDenial};
 use crate::error::ShieldError;
 use crate::finding::{self, Finding};
 use crate::output::{Emitter, EventContext};
@@ -54,6 +54,9 @@ const DROP_CHECK: Duration = Duration::from_secs(10);
 /// Most remembered processes that executed a program (for the runtime-setup filter, and
 /// to name a process that exited before its event was handled).
 const MAX_EXECED: usize = 16_384;
+/// How long a file event of an enforced container waits for its syscall's result (whether
+/// the write was refused) before it is written without it.
+const RESULT_WAIT: Duration = Duration::from_secs(2);
 
 /// What the agent is started with.
 #[derive(Debug, Clone)]
@@ -173,6 +176,7 @@ fn detect_loop(
         env_reported: HashSet::new(),
         fixed,
         protected: HashSet::new(),
+        awaiting_result: HashMap::new(),
     };
     let mut changes = RuleChanges::default();
     agent.load_all(&mut changes)?;
@@ -211,8 +215,11 @@ fn detect_loop(
         for event in probes.poll_events(POLL)? {
             agent.handle(&event, &mut changes);
         }
+        agent.enforcement_events(RESULT_WAIT);
         agent.apply(&mut probes, &mut changes, &mut add_rule);
     }
+    // Nothing is lost at a stop: refusals not yet reported, writes whose result is pending.
+    agent.enforcement_events(Duration::ZERO);
     stopper.stop();
     let _ = watcher.join();
     let kernel_drops = probes.drop_counters().map(|c| c.total_dropped()).unwrap_or(0);
@@ -276,6 +283,24 @@ struct Agent {
     fixed: Vec<PathRule>,
     /// Containers handed to the enforcer.
     protected: HashSet<String>,
+    /// File events of enforced containers waiting for their syscall's result, by thread id.
+    awaiting_result: HashMap<u32, AwaitingResult>,
+}
+
+/// Findings of a write in an enforced container, written once the syscall's result says
+/// whether the read-only protection refused it.
+struct AwaitingResult {
+    /// Each finding, and whether it is about a path an enforce-mode policy protects.
+    findings: Vec<(Finding, bool)>,
+    context: EventContext,
+    since: std::time::Instant,
+}
+
+/// Whether a write's return value is the read-only protection refusing it: `EROFS` for
+/// writes, `EBUSY` for a rename over or unlink of the bind-mounted file.
+fn refused_by_protection(ret: i64) -> bool {
+    ret == -i64::from(rustix::io::Errno::ROFS.raw_os_error())
+        || ret == -i64::from(rustix::io::Errno::BUSY.raw_os_error())
 }
 
 impl Agent {
@@ -375,6 +400,11 @@ impl Agent {
             self.execed.remove(&process.tgid);
             return;
         }
+        if let Event::Result { of: ResultOf::FileWrite, ret, .. } = event
+            && let Some(waiting) = self.awaiting_result.remove(&process.pid)
+        {
+            self.emit_file_findings(waiting.findings, &waiting.context, Some(*ret));
+        }
         if matches!(event, Event::Result { .. }) {
             return;
         }
@@ -408,8 +438,8 @@ impl Agent {
                     self.emitter.emit(finding::shocker(refused), &context, false);
                 }
             }
-            Event::FileWrite { op, path, path2, matched, .. } => {
-                self.on_file_write(&container, process, *op, path, path2.as_ref(), matched.kind)
+            Event::FileWrite { op, path, path2, matched, completed, .. } => {
+                self.on_file_write(&container, process, *op, (path, path2.as_ref()), matched.kind, *completed)
             }
             Event::Exit { .. } | Event::Result { .. } => {}
         }
@@ -513,9 +543,9 @@ impl Agent {
         container: &Container,
         process: &shield_bpf::Process,
         op: FileOp,
-        path: &UserPath,
-        path2: Option<&UserPath>,
+        (path, path2): (&UserPath, Option<&UserPath>),
         kind: MatchKind,
+        completed: Option<i64>,
     ) {
         let tgid = process.tgid;
         // Which paths the operation changes: symlink's second path is only its target.
@@ -524,7 +554,9 @@ impl Agent {
             written.extend(path2);
         }
         let own_pids = own_pids(tgid);
-        let mut findings: Vec<Finding> = Vec::new();
+        let enforced = self.enforcer.blocks() && self.protected.contains(&container.info.id);
+        // Each finding, and whether it is about a path an enforce-mode policy protects.
+        let mut findings: Vec<(Finding, bool)> = Vec::new();
         for user_path in written {
             let raw = user_path.path.to_string_lossy();
             let base = if raw.starts_with('/') {
@@ -541,25 +573,80 @@ impl Agent {
                 continue;
             };
             if let Some(policy) = container.applied.protecting(&p) {
-                findings.push(finding::file_modified(&p, op.name(), policy));
+                let protected = enforced && self.enforce_protects(container, &p);
+                findings.push((finding::file_modified(&p, op.name(), policy), protected));
             }
             if let Some(kind) = escape_write(&p, &own_pids) {
-                findings.push(finding::escape_write(kind, &p));
+                findings.push((finding::escape_write(kind, &p), false));
             }
             if let Some((host, _)) = host_path(&container.info.mounts, &p)
                 && is_host_critical(&host)
             {
-                findings.push(finding::host_file_access(&p, &host, &format!("wrote ({})", op.name())));
+                findings.push((finding::host_file_access(&p, &host, &format!("wrote ({})", op.name())), false));
             }
         }
-        findings.dedup_by(|a, b| a.kind == b.kind && a.description == b.description);
+        findings.dedup_by(|a, b| a.0.kind == b.0.kind && a.0.description == b.0.description);
         if findings.is_empty() {
             return;
         }
         let context = self.context(container, tgid, None, process.ppid);
-        for f in findings {
-            self.emitter.emit(f, &context, false);
+        if !enforced || completed.is_some() {
+            self.emit_file_findings(findings, &context, completed);
+        } else {
+            // The read-only mount refuses the write in the kernel: its result tells.
+            let waiting = AwaitingResult { findings, context, since: std::time::Instant::now() };
+            if let Some(old) = self.awaiting_result.insert(process.pid, waiting) {
+                self.emit_file_findings(old.findings, &old.context, None);
+            }
         }
+    }
+
+    /// Whether an enforce-mode policy that applies to the container protects `path`.
+    fn enforce_protects(&self, container: &Container, path: &str) -> bool {
+        self.containers
+            .policies()
+            .iter()
+            .any(|p| p.mode == Mode::Enforce && container.applied.names.contains(&p.name) && p.protects(path))
+    }
+
+    /// Writes a write's findings: blocked when the result is the protection's refusal of
+    /// a path an enforce-mode policy protects.
+    fn emit_file_findings(&self, findings: Vec<(Finding, bool)>, context: &EventContext, ret: Option<i64>) {
+        let refused = ret.is_some_and(refused_by_protection);
+        for (mut f, protected) in findings {
+            let blocked = protected && refused;
+            if blocked {
+                f.description.push_str("; refused: the file is read-only in enforce mode");
+            }
+            self.emitter.emit(f, context, blocked);
+        }
+    }
+
+    /// Events of enforcement, after each poll: refused execs (which never reach the
+    /// kernel's exec tracepoint) and file events whose result did not come within `wait`.
+    fn enforcement_events(&mut self, wait: Duration) {
+        for denial in self.enforcer.take_denials() {
+            self.on_exec_denied(&denial);
+        }
+        let stale: Vec<u32> =
+            self.awaiting_result.iter().filter(|(_, w)| w.since.elapsed() >= wait).map(|(t, _)| *t).collect();
+        for tid in stale {
+            if let Some(w) = self.awaiting_result.remove(&tid) {
+                self.emit_file_findings(w.findings, &w.context, None);
+            }
+        }
+    }
+
+    fn on_exec_denied(&mut self, denial: &ExecDenial) {
+        let Some(container) = self.containers.get(&denial.container_id).cloned() else { return };
+        let first =
+            ProcessInfo { pid: i64::from(denial.pid), exe: denial.path.clone(), argv: vec![denial.path.clone()] };
+        let context = self.context(&container, denial.pid, Some(first), 0);
+        let names: Vec<String> = container.applied.whitelists.iter().map(|(n, _)| n.clone()).collect();
+        let mut f = finding::abnormal_program(&denial.path, &names);
+        f.description =
+            format!("{}; refused ({})", f.description.replace(" was executed ", " was to be executed "), denial.reason);
+        self.emitter.emit(f, &context, true);
     }
 }
 
@@ -601,6 +688,16 @@ mod tests {
         assert!(!is_runtime_setup("runc:[2:INIT]", 10, 9, &execed));
         // A child of a container process that renamed itself.
         assert!(!is_runtime_setup("runc:[2:INIT]", 11, 10, &execed));
+    }
+
+    #[test]
+    fn only_read_only_refusals_block_a_protected_write() {
+        assert!(refused_by_protection(-30), "EROFS");
+        assert!(refused_by_protection(-16), "EBUSY: rename over or unlink of the bind mount");
+        assert!(!refused_by_protection(-1), "EPERM is not the protection");
+        assert!(!refused_by_protection(-13));
+        assert!(!refused_by_protection(0));
+        assert!(!refused_by_protection(3));
     }
 
     #[test]

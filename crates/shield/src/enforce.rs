@@ -2,7 +2,13 @@
 //! a container that enforce-mode policies apply to appears and when it goes away; the
 //! backends (fanotify exec permission events, read-only protected files) implement it in
 //! their own crate. [`DetectOnly`] is the implementation of detect mode: it refuses
-//! nothing, and every event says `blocked: false`.
+//! nothing, and every event says `blocked: false`. [`KernelEnforcer`] refuses with the
+//! `shield-enforce` backends: an exec allow-list held by fanotify permission events and
+//! protected files bind-mounted read-only in the container.
+
+mod kernel;
+
+pub use kernel::{EnforceConfig, KernelEnforcer};
 
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
@@ -33,6 +39,25 @@ pub trait Enforcer: Send {
     fn blocks(&self) -> bool {
         false
     }
+
+    /// The execs refused since the last call. A refused exec never reaches the kernel's
+    /// exec tracepoint, so its event is made from this denial.
+    fn take_denials(&mut self) -> Vec<ExecDenial> {
+        Vec::new()
+    }
+}
+
+/// An exec the enforcer refused (`execve` failed with `EPERM` in the calling process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecDenial {
+    /// The container whose allow-list refused it.
+    pub container_id: String,
+    /// The process that called `execve` (host pid namespace).
+    pub pid: u32,
+    /// The refused file, as a path inside the container when it could be told.
+    pub path: String,
+    /// Why: `not on the allow-list`, `no decision in time`, ...
+    pub reason: &'static str,
 }
 
 /// Detect mode: protects nothing.

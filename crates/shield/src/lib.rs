@@ -10,7 +10,8 @@
 //!   [`scan`] (executed files through the `detect` malware engine, off the event loop);
 //! - [`finding`]: category, type, description and solution of each rule's result;
 //! - [`output`]: `api::shield::RuntimeEvent`s as JSON lines;
-//! - [`enforce`]: the [`Enforcer`] seam for enforce mode ([`DetectOnly`] in detect mode);
+//! - [`enforce`]: the [`Enforcer`] seam for enforce mode ([`DetectOnly`] in detect mode,
+//!   [`KernelEnforcer`] to refuse with fanotify and read-only mounts);
 //! - [`agent::run`]: the loop that ties them together (`cguard shield --standalone`).
 //!
 //! `docs/shield.md` describes what is detected and the event format.
@@ -32,6 +33,6 @@ pub mod rootfs;
 pub mod scan;
 
 pub use agent::{HIGH_RISK_SYSCALLS, ShieldConfig, Summary, run};
-pub use enforce::{DetectOnly, EnforceError, Enforcer};
+pub use enforce::{DetectOnly, EnforceConfig, EnforceError, Enforcer, ExecDenial, KernelEnforcer};
 pub use error::{DockerError, PolicyError, ShieldError};
 pub use policy::{Mode, Policy, load_policy_file, normalise_image, parse_policies};
