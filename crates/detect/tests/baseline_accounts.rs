@@ -13,18 +13,7 @@ fn crafted(name: &str) -> Vec<u8> {
     std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/baseline/crafted").join(name)).unwrap()
 }
 
-/// A layer tar of (path, content); a path ending in `.wh.NAME` is a whiteout.
-fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, path.trim_start_matches('/'), *content).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
+use crate::layer_support::layer;
 
 /// A config that passes every config check: a non-root user, a health check, a clean
 /// history.

@@ -2,6 +2,7 @@
 
 mod baseline_accounts;
 mod baseline_image;
+mod layer_support;
 mod malware_archives;
 mod malware_image;
 mod malware_samples;

@@ -9,18 +9,7 @@ use detect::secrets::{self, Options, Origin, Scanner, SecretFinding};
 use image::config::{History, RunConfig};
 use image::{Expected, FileTree, ImageConfig, Limits, apply_layer};
 
-/// A layer tar of (path, content); a path ending in `.wh.NAME` is a whiteout.
-fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, path.trim_start_matches('/'), *content).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
+use crate::layer_support::layer;
 
 fn scan_layers(layers: &[Vec<u8>], options: Options) -> Vec<SecretFinding> {
     let mut tree = FileTree::new();

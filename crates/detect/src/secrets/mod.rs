@@ -191,24 +191,30 @@ impl LayerVisitor for Scanner {
         let hits = scan_text(&buf, Target::File { kind, name: image::path::file_name(path) });
         let md5 = if hits.is_empty() { String::new() } else { packaged::md5_hex(&buf) };
         for hit in hits {
-            self.found.push((
-                entry.ordinal,
-                md5.clone(),
-                SecretFinding {
-                    rule_id: hit.rule_id.to_owned(),
-                    title: hit.title.to_owned(),
-                    severity: hit.severity,
-                    origin: Origin::File,
-                    path: path.to_owned(),
-                    line: hit.line,
-                    masked: hit.masked,
-                    layer: Some(entry.layer),
-                    removed: false,
-                },
-            ));
+            let line = hit.line;
+            let finding = SecretFinding::from_hit(hit, Origin::File, path, line, Some(entry.layer));
+            self.found.push((entry.ordinal, md5.clone(), finding));
         }
         self.buf = buf;
         Ok(())
+    }
+}
+
+impl SecretFinding {
+    /// The finding of a rule match at `path`, `line` (a file line, or the entry's place in
+    /// a config list).
+    fn from_hit(hit: Hit, origin: Origin, path: &str, line: u32, layer: Option<u32>) -> SecretFinding {
+        SecretFinding {
+            rule_id: hit.rule_id.to_owned(),
+            title: hit.title.to_owned(),
+            severity: hit.severity,
+            origin,
+            path: path.to_owned(),
+            line,
+            masked: hit.masked,
+            layer,
+            removed: false,
+        }
     }
 }
 
@@ -221,16 +227,9 @@ pub fn scan_file(path: &str, content: &[u8]) -> Vec<SecretFinding> {
     }
     scan_text(content, Target::File { kind, name: image::path::file_name(path) })
         .into_iter()
-        .map(|hit| SecretFinding {
-            rule_id: hit.rule_id.to_owned(),
-            title: hit.title.to_owned(),
-            severity: hit.severity,
-            origin: Origin::File,
-            path: path.to_owned(),
-            line: hit.line,
-            masked: hit.masked,
-            layer: None,
-            removed: false,
+        .map(|hit| {
+            let line = hit.line;
+            SecretFinding::from_hit(hit, Origin::File, path, line, None)
         })
         .collect()
 }
@@ -241,16 +240,8 @@ pub fn scan_file(path: &str, content: &[u8]) -> Vec<SecretFinding> {
 pub fn scan_config(config: &ImageConfig) -> Vec<SecretFinding> {
     let mut out = Vec::new();
     let run = config.config.as_ref();
-    let finding = |hit: Hit, origin, path: &str, index: usize, layer| SecretFinding {
-        rule_id: hit.rule_id.to_owned(),
-        title: hit.title.to_owned(),
-        severity: hit.severity,
-        origin,
-        path: path.to_owned(),
-        line: u32::try_from(index + 1).unwrap_or(u32::MAX),
-        masked: hit.masked,
-        layer,
-        removed: false,
+    let finding = |hit: Hit, origin, path: &str, index: usize, layer| {
+        SecretFinding::from_hit(hit, origin, path, u32::try_from(index + 1).unwrap_or(u32::MAX), layer)
     };
     for (i, env) in run.and_then(|r| r.env.as_deref()).unwrap_or_default().iter().enumerate() {
         for hit in scan_text(env.as_bytes(), Target::ConfigValue) {
