@@ -63,21 +63,7 @@ impl NodeView {
 }
 
 async fn all_nodes_of(st: &AppState, cluster_id: Option<&str>) -> ApiResult<Vec<store::NodeRow>> {
-    let mut out = Vec::new();
-    loop {
-        let p = store::PageReq {
-            limit: 1000,
-            offset: out.len() as u64,
-            sort: Some("enrolled_at".into()),
-            descending: false,
-        };
-        let (rows, total) = st.store.list_nodes(cluster_id, &p).await?;
-        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
-        out.extend(rows);
-        if done {
-            return Ok(out);
-        }
-    }
+    super::every(Some("enrolled_at"), |p| async move { st.store.list_nodes(cluster_id, &p).await }).await
 }
 
 async fn to_api(st: &AppState, c: &store::ClusterRow, view: &NodeView) -> ApiResult<Cluster> {

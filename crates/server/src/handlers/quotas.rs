@@ -38,16 +38,7 @@ fn to_api(q: &store::QuotaRow) -> Quota {
 }
 
 pub async fn all_quotas(st: &AppState) -> ApiResult<Vec<store::QuotaRow>> {
-    let mut out = Vec::new();
-    loop {
-        let p = store::PageReq { limit: 1000, offset: out.len() as u64, sort: None, descending: false };
-        let (rows, total) = st.store.list_quotas(&p).await?;
-        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
-        out.extend(rows);
-        if done {
-            return Ok(out);
-        }
-    }
+    super::every(None, |p| async move { st.store.list_quotas(&p).await }).await
 }
 
 pub async fn count_state(st: &AppState, state: &str) -> ApiResult<u64> {

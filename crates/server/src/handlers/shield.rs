@@ -109,25 +109,16 @@ pub async fn policies(
     let facts: serde_json::Value = serde_json::from_str(&node.facts).unwrap_or_default();
     let images: Option<Vec<&str>> = facts["images"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect());
     let revision = st.store.policy_revision().await?;
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let p = store::PageReq { limit: 1000, offset, sort: None, descending: false };
-        let (rows, total) = st.store.list_security_policies(&p).await?;
-        for row in &rows {
-            let wanted = match &images {
-                Some(images) => row.images.iter().any(|i| images.contains(&i.as_str())),
-                None => !row.images.is_empty(),
-            };
-            if wanted {
-                out.push(super::policies::to_api(row));
-            }
-        }
-        offset += rows.len() as u64;
-        if rows.is_empty() || offset >= total {
-            break;
-        }
-    }
+    let store = st.store.as_ref();
+    let all = super::every(None, |p| async move { store.list_security_policies(&p).await }).await?;
+    let out = all
+        .iter()
+        .filter(|row| match &images {
+            Some(images) => row.images.iter().any(|i| images.contains(&i.as_str())),
+            None => !row.images.is_empty(),
+        })
+        .map(super::policies::to_api)
+        .collect();
     Ok(Json(NodePolicies { revision, policies: out }))
 }
 
