@@ -390,7 +390,10 @@ fn shield_detects_writes_to_protected_files() {
                 "/etc/protected.d/new",
             ),
             with_text(
-                run("protected-relative", &[], "cd /etc && echo x >> passwd", "file", "file-modified"),
+                // The writer stays alive a moment: a relative path is resolved from the
+                // process's working directory, which is gone once the process has exited
+                // (a known limit, see docs/shield.md).
+                run("protected-relative", &[], "cd /etc && echo x >> passwd; sleep 2", "file", "file-modified"),
                 "/etc/passwd,",
             ),
         ],
