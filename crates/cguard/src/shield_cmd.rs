@@ -1,5 +1,7 @@
 //! `cguard shield`: the node agent. Standalone mode reads its policies from a file and
-//! writes runtime events as JSON lines (docs/shield.md).
+//! writes runtime events as JSON lines; connected mode (`--server URL`) enrols with a
+//! `cguard server`, takes its policies from it and delivers events through a durable
+//! spool (docs/shield.md).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,8 +14,26 @@ use clap::Args;
 #[derive(Args)]
 pub struct ShieldArgs {
     /// Run without a server: policies from --policy-file, events to --events-file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     standalone: bool,
+    /// Connected mode: the `cguard server` to enrol with, take policies from and deliver
+    /// events to (`http://host:port`). The first start needs the cluster's enrolment token
+    /// in CGUARD_ENROLMENT_TOKEN.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// Connected mode: the cluster the node must belong to (checked against the token's).
+    #[arg(long, value_name = "ID", requires = "server")]
+    cluster: Option<String>,
+    /// Connected mode: where the node's identity, cached policies and event spool live.
+    #[arg(long, value_name = "DIR", default_value = shield::connected::DEFAULT_STATE_DIR)]
+    state_dir: PathBuf,
+    /// Connected mode: the most disk the event spool may use, in MiB (past it, the oldest
+    /// undelivered events are dropped and counted).
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=1 << 20))]
+    spool_max_mib: u64,
+    /// Connected mode: this node's name (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    node_name: Option<String>,
     /// JSON array of policies: {"name","processWhitelist","fileProtection","mode","images"}.
     #[arg(long, value_name = "FILE")]
     policy_file: Option<PathBuf>,
@@ -49,10 +69,25 @@ enum FailMode {
     Closed,
 }
 
-pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
-    if !args.standalone {
-        bail!("only standalone mode exists so far: run `cguard shield --standalone --policy-file FILE`");
-    }
+/// Where events go and what runs beside the agent in connected mode.
+struct Mode {
+    policies: Vec<shield::Policy>,
+    sink: Box<dyn shield::output::EventSink>,
+    connected: Option<Connection>,
+}
+
+struct Connection {
+    client: shield::client::ServerClient,
+    docker: shield::docker::DockerClient,
+    spool: Arc<shield::spool::Spool>,
+    revision: i64,
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned())
+}
+
+fn standalone(args: &ShieldArgs) -> anyhow::Result<Mode> {
     let Some(policy_file) = &args.policy_file else {
         bail!("--standalone needs --policy-file FILE");
     };
@@ -68,6 +103,53 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
                 .with_context(|| format!("opening events file {}", args.events_file))?,
         )
     };
+    Ok(Mode { policies, sink: Box::new(shield::output::JsonLines(out)), connected: None })
+}
+
+fn connect(args: &ShieldArgs, server: &str) -> anyhow::Result<Mode> {
+    if args.policy_file.is_some() {
+        bail!("--policy-file is for --standalone; connected mode takes its policies from the server");
+    }
+    let docker = shield::docker::DockerClient::new(&args.docker_socket);
+    let token = std::env::var("CGUARD_ENROLMENT_TOKEN").ok().filter(|t| !t.is_empty());
+    let node_name = match &args.node_name {
+        Some(n) => n.clone(),
+        None => host_name().context("reading the host name (give --node-name)")?,
+    };
+    let config = shield::connected::ConnectConfig {
+        server: server.to_owned(),
+        state_dir: args.state_dir.clone(),
+        enrolment_token: token,
+        cluster: args.cluster.clone(),
+        node_name,
+    };
+    let identity = shield::connected::establish(&config, shield::connected::node_facts(&docker, None))?;
+    let client = shield::client::ServerClient::new(server)?.with_credential(identity.credential.clone());
+    let spool = shield::spool::Spool::open(&args.state_dir.join("spool"), args.spool_max_mib << 20)
+        .with_context(|| format!("opening the event spool in {}", args.state_dir.display()))?;
+    let spool = Arc::new(spool);
+    let (policies, revision) = shield::connected::initial_policies(&client, &docker, &args.state_dir);
+    eprintln!(
+        "cguard shield: node {} of cluster {} at {}; {} spooled events to deliver",
+        identity.node_id,
+        identity.cluster_id,
+        client.base(),
+        spool.stats().pending
+    );
+    let sink = Box::new(Arc::clone(&spool));
+    Ok(Mode { policies, sink, connected: Some(Connection { client, docker, spool, revision }) })
+}
+
+pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
+    let mode = match (&args.server, args.standalone) {
+        (Some(server), _) => connect(&args, server)?,
+        (None, true) => standalone(&args)?,
+        (None, false) => bail!(
+            "choose a mode: `--standalone --policy-file FILE` or `--server URL` (with CGUARD_ENROLMENT_TOKEN the \
+             first time)"
+        ),
+    };
+    let Mode { policies, sink, connected } = mode;
     let ring_buffer_bytes = match args.ring_buffer_mib {
         Some(mib) => Some(mib.checked_mul(1 << 20).context("--ring-buffer-mib is too large")?),
         None => None,
@@ -79,15 +161,34 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         signature_dirs: args.signatures_dir,
         ..Default::default()
     };
+    let (policy_tx, policy_rx) = std::sync::mpsc::channel();
+    let background = match connected {
+        Some(c) => Some((
+            shield::connected::Connected::start(
+                c.client,
+                c.docker,
+                Arc::clone(&c.spool),
+                args.state_dir.clone(),
+                c.revision,
+                policy_tx,
+            )
+            .context("starting delivery")?,
+            c.spool,
+        )),
+        None => None,
+    };
     let config = shield::ShieldConfig {
         policies,
         docker_socket: args.docker_socket,
         malware,
         ring_buffer_bytes,
-        node: std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()),
+        node: host_name(),
+        policy_updates: background.is_some().then_some(policy_rx),
     };
-    // The kernel backends only when a policy enforces: they need root and hold execs.
-    let enforcer: Box<dyn shield::Enforcer> = if config.policies.iter().any(|p| p.mode == shield::Mode::Enforce) {
+    // The kernel backends only when a policy enforces (or, connected, may come to): they
+    // need root and hold execs.
+    let may_enforce = background.is_some() || config.policies.iter().any(|p| p.mode == shield::Mode::Enforce);
+    let enforcer: Box<dyn shield::Enforcer> = if may_enforce {
         let enforce = shield::EnforceConfig {
             answer_timeout: std::time::Duration::from_millis(args.enforce_answer_timeout_ms),
             fail_closed: args.enforce_fail_mode == FailMode::Closed,
@@ -96,13 +197,29 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
     } else {
         Box::new(shield::DetectOnly)
     };
-    let summary = shield::run(config, out, stop, enforcer, |what| {
+    let summary = shield::run(config, sink, stop, enforcer, |what| {
         eprintln!("cguard shield: {what}");
         eprintln!("ready");
-    })?;
+    });
+    let delivered = background.map(|(connected, spool)| {
+        let delivery = Arc::clone(&connected.delivery);
+        connected.stop(std::time::Duration::from_secs(5));
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        format!(
+            "; {} events delivered ({} already delivered, {} refused), {} left in the spool",
+            load(&delivery.accepted),
+            load(&delivery.duplicates),
+            load(&delivery.refused),
+            spool.stats().pending
+        )
+    });
+    let summary = summary?;
     eprintln!(
-        "cguard shield: stopped; {} events written, {} kernel events lost, {} executed files not scanned",
-        summary.events, summary.kernel_drops, summary.scan_drops
+        "cguard shield: stopped; {} events written, {} kernel events lost, {} executed files not scanned{}",
+        summary.events,
+        summary.kernel_drops,
+        summary.scan_drops,
+        delivered.unwrap_or_default()
     );
     Ok(std::process::ExitCode::SUCCESS)
 }

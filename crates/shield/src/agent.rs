@@ -3,11 +3,10 @@
 //! writer.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 use api::shield::ProcessInfo;
@@ -18,7 +17,7 @@ use crate::docker::{ContainerAction, DockerClient, EventStream};
 use crate::enforce::{Enforcer, ExecDenial};
 use crate::error::ShieldError;
 use crate::finding::{self, Finding};
-use crate::output::{Emitter, EventContext};
+use crate::output::{Emitter, EventContext, EventSink};
 use crate::paths::{escape_rules, escape_write, host_path, is_host_critical, normalise};
 use crate::policy::{Mode, Policy};
 use crate::scan::{ScanJob, ScanQueue};
@@ -59,7 +58,7 @@ const MAX_EXECED: usize = 16_384;
 const RESULT_WAIT: Duration = Duration::from_secs(2);
 
 /// What the agent is started with.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ShieldConfig {
     pub policies: Vec<Policy>,
     pub docker_socket: PathBuf,
@@ -69,6 +68,8 @@ pub struct ShieldConfig {
     pub ring_buffer_bytes: Option<u32>,
     /// The host name copied into events.
     pub node: Option<String>,
+    /// New policies while running (connected mode: the server's, after each change).
+    pub policy_updates: Option<Receiver<Vec<Policy>>>,
 }
 
 /// What happened once the agent stopped.
@@ -93,10 +94,10 @@ enum Update {
 
 /// Runs the shield until `stop` is set: loads the programs, reads the containers, calls
 /// `ready` (with a line describing what is used) once both are done, then detects.
-/// Events go to `out` as JSON lines.
+/// Events go to `sink`.
 pub fn run(
-    config: ShieldConfig,
-    out: Box<dyn Write + Send>,
+    mut config: ShieldConfig,
+    sink: Box<dyn EventSink>,
     stop: Arc<AtomicBool>,
     enforcer: Box<dyn Enforcer>,
     ready: impl FnOnce(&str),
@@ -108,10 +109,11 @@ pub fn run(
     let (tx, rx) = std::sync::mpsc::channel();
     let writer = std::thread::Builder::new()
         .name("shield-writer".into())
-        .spawn(move || crate::output::write_json_lines(rx, out))
+        .spawn(move || crate::output::write_events(rx, sink))
         .map_err(|source| ShieldError::Io { context: "starting the event writer".into(), source })?;
     let emitter = Emitter::new(tx, config.node.clone());
-    let result = detect_loop(&config, &emitter, &stop, enforcer, &features, ready);
+    let policy_updates = config.policy_updates.take();
+    let result = detect_loop(&config, policy_updates, &emitter, &stop, enforcer, &features, ready);
     drop(emitter);
     let events = match writer.join() {
         Ok(Ok(n)) => n,
@@ -128,6 +130,7 @@ pub fn run(
 
 fn detect_loop(
     config: &ShieldConfig,
+    policy_updates: Option<Receiver<Vec<Policy>>>,
     emitter: &Emitter,
     stop: &Arc<AtomicBool>,
     enforcer: Box<dyn Enforcer>,
@@ -148,9 +151,7 @@ fn detect_loop(
         Ok(())
     };
     let mut fixed: Vec<PathRule> = escape_rules();
-    for policy in &config.policies {
-        fixed.extend(policy.file_protection.iter().map(|p| PathRule::parse(p)));
-    }
+    fixed.extend(policy_rules(&config.policies).into_iter().filter(|r| !fixed.contains(r)).collect::<Vec<_>>());
     for rule in &fixed {
         add_rule(&mut probes, rule)?;
     }
@@ -211,6 +212,9 @@ fn detect_loop(
         }
         for update in updates.try_iter() {
             agent.update(update, &mut changes);
+        }
+        if let Some(policies) = policy_updates.as_ref().and_then(|rx| rx.try_iter().last()) {
+            agent.set_policies(policies, &mut changes);
         }
         for event in probes.poll_events(POLL)? {
             agent.handle(&event, &mut changes);
@@ -380,18 +384,58 @@ impl Agent {
                 self.emitter.emit(finding::environment(&env), &context, false);
             }
         }
-        if container.applied.enforce && container.info.running && !self.protected.contains(&id) {
-            let info = container.info.clone();
-            let names = container.applied.names.clone();
-            for policy in
-                self.containers.policies().iter().filter(|p| p.mode == Mode::Enforce && names.contains(&p.name))
-            {
-                if let Err(e) = self.enforcer.protect(&info, policy) {
-                    tracing::warn!(error = %e, container = info.short_id(), "enforcement could not protect the container");
-                }
-            }
-            self.protected.insert(id);
+        self.protect_if_enforced(&id);
+    }
+
+    /// Applies new policies while running: the kernel's path rules, each container's
+    /// applied policies, and enforcement (a container's exec allow-list is set up again
+    /// with its new enforce-mode policies; files already made read-only stay so until the
+    /// container restarts).
+    fn set_policies(&mut self, policies: Vec<Policy>, changes: &mut RuleChanges) {
+        if policies == self.containers.policies() {
+            return;
         }
+        let escape = escape_rules();
+        let wanted: Vec<PathRule> =
+            policy_rules(&policies).into_iter().filter(|r| !escape.contains(r)).collect::<Vec<_>>();
+        let old: Vec<PathRule> = std::mem::take(&mut self.fixed).into_iter().filter(|r| !escape.contains(r)).collect();
+        for rule in wanted.iter().filter(|r| !old.contains(r)) {
+            if !self.containers.uses_rule(rule) {
+                changes.add.push(rule.clone());
+            }
+        }
+        for rule in old.iter().filter(|r| !wanted.contains(r)) {
+            if !self.containers.uses_rule(rule) {
+                changes.remove.push(rule.clone());
+            }
+        }
+        self.fixed = escape.into_iter().chain(wanted).collect();
+        tracing::info!(policies = policies.len(), "policies updated");
+        self.containers.set_policies(policies);
+        for id in std::mem::take(&mut self.protected) {
+            self.enforcer.release(&id);
+        }
+        let running: Vec<String> =
+            self.containers.iter().filter(|c| c.info.running).map(|c| c.info.id.clone()).collect();
+        for id in running {
+            self.protect_if_enforced(&id);
+        }
+    }
+
+    /// Hands a running container to the enforcer once, if an enforce-mode policy applies.
+    fn protect_if_enforced(&mut self, id: &str) {
+        let Some(container) = self.containers.get(id) else { return };
+        if !(container.applied.enforce && container.info.running) || self.protected.contains(id) {
+            return;
+        }
+        let info = container.info.clone();
+        let names = container.applied.names.clone();
+        for policy in self.containers.policies().iter().filter(|p| p.mode == Mode::Enforce && names.contains(&p.name)) {
+            if let Err(e) = self.enforcer.protect(&info, policy) {
+                tracing::warn!(error = %e, container = info.short_id(), "enforcement could not protect the container");
+            }
+        }
+        self.protected.insert(id.to_owned());
     }
 
     fn handle(&mut self, event: &Event, changes: &mut RuleChanges) {
@@ -657,6 +701,17 @@ impl Agent {
 /// never setup, so a container process cannot hide by renaming itself `runc:[…]`.
 pub fn is_runtime_setup<V>(comm: &str, tgid: u32, ppid: u32, execed: &HashMap<u32, V>) -> bool {
     comm.starts_with("runc:[") && !execed.contains_key(&tgid) && !execed.contains_key(&ppid)
+}
+
+/// The kernel path rules of the policies' protected files.
+fn policy_rules(policies: &[Policy]) -> Vec<PathRule> {
+    let mut rules: Vec<PathRule> = Vec::new();
+    for rule in policies.iter().flat_map(|p| p.file_protection.iter().map(|f| PathRule::parse(f))) {
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    rules
 }
 
 fn base_context(container: &Container, process_tree: Vec<ProcessInfo>) -> EventContext {

@@ -78,6 +78,24 @@ impl Containers {
         &self.policies
     }
 
+    /// Replaces the policies and works out again which apply to each container.
+    pub fn set_policies(&mut self, policies: Vec<Policy>) {
+        for c in self.by_id.values_mut() {
+            let image = normalise_image(&c.info.image);
+            c.applied = Applied::for_image(&policies, &image, &c.info.image_digests);
+        }
+        self.policies = policies;
+    }
+
+    /// Whether a container's mounts need this path rule.
+    pub fn uses_rule(&self, rule: &PathRule) -> bool {
+        self.rule_refs.contains_key(rule)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Container> {
+        self.by_id.values()
+    }
+
     pub fn get(&self, id: &str) -> Option<&Container> {
         self.by_id.get(id)
     }

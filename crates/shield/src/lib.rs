@@ -9,15 +9,19 @@
 //!   [`paths`] (protected files, escape paths, bind mounts to host critical files),
 //!   [`scan`] (executed files through the `detect` malware engine, off the event loop);
 //! - [`finding`]: category, type, description and solution of each rule's result;
-//! - [`output`]: `api::shield::RuntimeEvent`s as JSON lines;
+//! - [`output`]: `api::shield::RuntimeEvent`s, written to an [`output::EventSink`];
 //! - [`enforce`]: the [`Enforcer`] seam for enforce mode ([`DetectOnly`] in detect mode,
 //!   [`KernelEnforcer`] to refuse with fanotify and read-only mounts);
-//! - [`agent::run`]: the loop that ties them together (`cguard shield --standalone`).
+//! - [`spool`]: the durable event spool of connected mode; [`client`]: the server API;
+//!   [`connected`]: enrolment, heartbeats, policy updates and exactly-once delivery;
+//! - [`agent::run`]: the loop that ties them together (`cguard shield`).
 //!
 //! `docs/shield.md` describes what is detected and the event format.
 
 pub mod agent;
 pub mod attribution;
+pub mod client;
+pub mod connected;
 pub mod containers;
 pub mod docker;
 pub mod enforce;
@@ -31,6 +35,7 @@ pub mod policy;
 pub mod proctree;
 pub mod rootfs;
 pub mod scan;
+pub mod spool;
 
 pub use agent::{HIGH_RISK_SYSCALLS, ShieldConfig, Summary, run};
 pub use enforce::{DetectOnly, EnforceConfig, EnforceError, Enforcer, ExecDenial, KernelEnforcer};

@@ -1,6 +1,6 @@
 //! Events out: a [`Finding`] plus its container and process tree becomes an
-//! `api::shield::RuntimeEvent` with a unique id and the time; the standalone writer prints
-//! them as JSON lines.
+//! `api::shield::RuntimeEvent` with a unique id and the time; the writer hands them to an
+//! [`EventSink`]: JSON lines (standalone mode) or the durable spool (connected mode).
 
 use std::io::Write;
 use std::sync::mpsc::{Receiver, Sender};
@@ -64,16 +64,63 @@ impl Emitter {
     }
 }
 
-/// Writes events as JSON lines until every [`Emitter`] is dropped, flushing each line.
-/// Returns the number of events written.
-pub fn write_json_lines(rx: Receiver<RuntimeEvent>, mut out: Box<dyn Write + Send>) -> std::io::Result<u64> {
+/// Where the writer puts events.
+pub trait EventSink: Send {
+    /// Stores a group of events; it returns once they are where they belong (flushed, or
+    /// synced to disk).
+    fn write(&mut self, events: &[RuntimeEvent]) -> std::io::Result<()>;
+
+    /// Whether the writer goes on after a failed write (the events of that write are lost
+    /// and counted) instead of stopping.
+    fn survives_errors(&self) -> bool {
+        false
+    }
+}
+
+/// Standalone mode: JSON lines to a file or standard output, flushed after each group.
+pub struct JsonLines(pub Box<dyn Write + Send>);
+
+impl EventSink for JsonLines {
+    fn write(&mut self, events: &[RuntimeEvent]) -> std::io::Result<()> {
+        for event in events {
+            let line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+            self.0.write_all(line.as_bytes())?;
+            self.0.write_all(b"\n")?;
+        }
+        self.0.flush()
+    }
+}
+
+/// Connected mode: the durable spool the delivery loop sends from.
+impl EventSink for std::sync::Arc<crate::spool::Spool> {
+    fn write(&mut self, events: &[RuntimeEvent]) -> std::io::Result<()> {
+        self.append(events)
+    }
+
+    fn survives_errors(&self) -> bool {
+        true
+    }
+}
+
+/// The most events the writer hands to its sink at once.
+const WRITE_GROUP: usize = 512;
+
+/// Writes events until every [`Emitter`] is dropped, in groups of what has arrived (one
+/// flush or sync per group). Returns the number of events written.
+pub fn write_events(rx: Receiver<RuntimeEvent>, mut sink: Box<dyn EventSink>) -> std::io::Result<u64> {
     let mut written = 0;
-    for event in rx {
-        let line = serde_json::to_string(&event).map_err(std::io::Error::other)?;
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
-        out.flush()?;
-        written += 1;
+    let mut lost = 0u64;
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        group.extend(rx.try_iter().take(WRITE_GROUP - 1));
+        match sink.write(&group) {
+            Ok(()) => written += group.len() as u64,
+            Err(e) if sink.survives_errors() => {
+                lost += group.len() as u64;
+                tracing::error!(error = %e, lost = group.len(), total_lost = lost, "events could not be stored");
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(written)
 }
@@ -95,7 +142,7 @@ mod tests {
         emitter.emit(crate::finding::syscall("ptrace", None), &context, false);
         drop(emitter);
         let file = tempfile::NamedTempFile::new().unwrap();
-        let written = write_json_lines(rx, Box::new(file.reopen().unwrap())).unwrap();
+        let written = write_events(rx, Box::new(JsonLines(Box::new(file.reopen().unwrap())))).unwrap();
         assert_eq!(written, 2);
         let text = std::fs::read_to_string(file.path()).unwrap();
         let events: Vec<RuntimeEvent> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

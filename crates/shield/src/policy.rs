@@ -94,25 +94,28 @@ pub fn parse_policies(text: &str) -> Result<Vec<Policy>, PolicyError> {
     Ok(out)
 }
 
-/// The canonical form of an image reference, so that `nginx`, `nginx:latest`,
-/// `docker.io/library/nginx:latest` and `index.docker.io/library/nginx` compare equal:
-/// the Docker Hub host and its `library/` namespace are removed, `:latest` is added when
-/// neither a tag nor a digest is given.
-pub fn normalise_image(reference: &str) -> String {
-    let mut r = reference.trim();
-    for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
-        if let Some(rest) = r.strip_prefix(prefix) {
-            r = rest;
-            break;
+pub use api::policy::normalise_image;
+
+/// The policies a server sent for this node, checked with the same rules as a policy
+/// file's. One that breaks them (a server of another version) is left out with a warning
+/// rather than stopping the others.
+pub fn from_server(policies: &[api::policy::SecurityPolicy]) -> Vec<Policy> {
+    let mut out: Vec<Policy> = Vec::with_capacity(policies.len());
+    for p in policies {
+        let doc = serde_json::json!([{
+            "name": p.name,
+            "processWhitelist": p.process_whitelist,
+            "fileProtection": p.file_protection,
+            "mode": p.mode,
+            "images": p.images,
+        }]);
+        match parse_policies(&doc.to_string()) {
+            Ok(mut one) if !out.iter().any(|o| o.name == p.name) => out.append(&mut one),
+            Ok(_) => tracing::warn!(policy = p.name, "the server sent two policies of this name; the first is used"),
+            Err(e) => tracing::warn!(policy = p.name, error = %e, "a policy from the server is not valid; it is left out"),
         }
     }
-    let r = r.strip_prefix("library/").unwrap_or(r);
-    if r.contains('@') {
-        return r.to_owned();
-    }
-    // A tag follows the last ':' only when no '/' comes after it (a registry port does).
-    let has_tag = r.rsplit_once(':').is_some_and(|(_, tag)| !tag.contains('/'));
-    if has_tag { r.to_owned() } else { format!("{r}:latest") }
+    out
 }
 
 impl Policy {

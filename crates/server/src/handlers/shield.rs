@@ -99,7 +99,8 @@ pub async fn heartbeat(
 }
 
 /// The policies this node's containers need: those associated with an image the node
-/// reported in its facts (`images`), or every associated policy when it reported none.
+/// reported in its facts (`images`, compared in canonical form: `nginx` is
+/// `docker.io/library/nginx:latest`), or every associated policy when it reported none.
 #[utoipa::path(get, path = "/api/v1/shield/policies", tag = "shield", responses((status = 200, body = NodePolicies)))]
 pub async fn policies(
     State(st): State<AppState>,
@@ -107,14 +108,17 @@ pub async fn policies(
 ) -> ApiResult<Json<NodePolicies>> {
     let node = node_of(&caller)?;
     let facts: serde_json::Value = serde_json::from_str(&node.facts).unwrap_or_default();
-    let images: Option<Vec<&str>> = facts["images"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect());
+    // References compare in their canonical form: `nginx` is `docker.io/library/nginx:latest`.
+    let images: Option<std::collections::HashSet<String>> = facts["images"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).map(api::policy::normalise_image).collect());
     let revision = st.store.policy_revision().await?;
     let store = st.store.as_ref();
     let all = super::every(None, |p| async move { store.list_security_policies(&p).await }).await?;
     let out = all
         .iter()
         .filter(|row| match &images {
-            Some(images) => row.images.iter().any(|i| images.contains(&i.as_str())),
+            Some(images) => row.images.iter().any(|i| images.contains(&api::policy::normalise_image(i))),
             None => !row.images.is_empty(),
         })
         .map(super::policies::to_api)

@@ -180,6 +180,28 @@ impl DockerClient {
         Ok(Some(info))
     }
 
+    /// The references of the node's images (`RepoTags` and `RepoDigests`), sorted: the
+    /// images a container on this node can be created from.
+    pub fn image_references(&self) -> Result<Vec<String>, DockerError> {
+        let value = self.get_json("/images/json")?;
+        let list = value
+            .as_array()
+            .ok_or_else(|| DockerError::Answer { target: "/images/json".into(), message: "not a JSON array".into() })?;
+        let mut out: Vec<String> = list
+            .iter()
+            .flat_map(|i| {
+                let tags = i["RepoTags"].as_array().into_iter().flatten();
+                tags.chain(i["RepoDigests"].as_array().into_iter().flatten())
+            })
+            .filter_map(|r| r.as_str())
+            .filter(|r| !r.starts_with("<none>"))
+            .map(str::to_owned)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Opens the container event stream (create, start, die, destroy).
     pub fn events(&self) -> Result<EventStream, DockerError> {
         let filters = r#"{"type":["container"],"event":["create","start","die","destroy"]}"#;
