@@ -36,6 +36,7 @@ mod config;
 mod error;
 mod event;
 mod features;
+pub mod lsm;
 mod objects;
 mod probes;
 mod rules;
@@ -47,6 +48,7 @@ pub use config::{DEFAULT_RING_BUFFER_BYTES, OPEN_WRITE_FLAGS, ProbeConfig, Setti
 pub use error::{LoadError, MapError, PollError};
 pub use event::{DecodeError, Device, Event, MatchKind, PathMatch, Process, ResultOf, SyscallPhase, UserPath};
 pub use features::{KernelFeatures, Stage, Support, probe_kernel};
+pub use lsm::{LsmDenial, LsmEnforcer, LsmUnavailable};
 pub use probes::{EventCounters, KindCounters, LoadTimings, Probes};
 pub use rules::{PathRule, RuleError};
 pub use syscalls::{FileOp, Syscall, syscall_by_number, syscall_name};

@@ -4,6 +4,7 @@
 mod features;
 mod file_events;
 mod host_filter;
+mod lsm;
 mod process_events;
 mod support;
 mod syscall_events;
