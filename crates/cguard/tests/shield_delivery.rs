@@ -1,0 +1,347 @@
+//! `cguard shield --server` against a real `cguard server` and real containers: the shield
+//! enrols with the cluster's token, takes its policy from the server, and delivers its
+//! events exactly once through its spool, across a server that is down for a minute and a
+//! shield killed with SIGKILL while a batch it sent is stored but not yet acknowledged.
+//!
+//! The shield talks to the server through a TCP relay on loopback that can hold the
+//! server's answers: that is how "stored, not acknowledged" is made to happen on purpose.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::shield_scenarios::{Container, SERIAL, image};
+
+const PASSWORD: &str = "delivery-test-password";
+/// How long the server stays down while events happen (issue: "down for a minute").
+const OUTAGE: Duration = Duration::from_secs(60);
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `cguard server` on a fixed port and data directory, so that it can be restarted.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+    data: PathBuf,
+}
+
+impl Server {
+    fn start(data: &Path, port: u16) -> Server {
+        let mut s = Server { child: None, port, data: data.to_owned() };
+        s.restart();
+        s
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_cguard"))
+            .args(["server", "--data-dir"])
+            .arg(&self.data)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("CGUARD_ADMIN_PASSWORD", PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::blocking::get(format!("{}/api/v1/health", self.base())).map(|r| r.status().is_success()).ok()
+            != Some(true)
+        {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap(); // SIGKILL
+            c.wait().unwrap();
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::blocking::Client::new();
+        let mut req = client.request(method.parse().unwrap(), format!("{}{path}", self.base()));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
+    fn admin(&self) -> String {
+        let login = json!({"username": "admin", "password": PASSWORD});
+        let (s, b) = self.call("POST", "/api/v1/auth/login", None, Some(login));
+        assert_eq!(s, 200, "{b}");
+        b["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Every stored event of a container.
+    fn events_of(&self, admin: &str, container_id: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let path = format!("/api/v1/runtime/events?limit=1000&offset={}", out.len());
+            let (s, page) = self.call("GET", &path, Some(admin), None);
+            assert_eq!(s, 200, "{page}");
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            let n = items.len();
+            out.extend(items);
+            if n < 1000 {
+                break;
+            }
+        }
+        out.retain(|e| e["container"]["id"] == container_id);
+        out
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A TCP relay to the server; while `hold` is set, the server's answers are kept back
+/// (requests still go through, so the server stores a batch that the shield never hears
+/// acknowledged).
+struct Relay {
+    port: u16,
+    hold: Arc<AtomicBool>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = Arc::new(AtomicBool::new(false));
+        let held = Arc::clone(&hold);
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || pipe(client, server, None));
+                let held = Arc::clone(&held);
+                std::thread::spawn(move || pipe(s2, c2, Some(held)));
+            }
+        });
+        Relay { port, hold }
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream, hold: Option<Arc<AtomicBool>>) {
+    let mut buf = [0u8; 16 << 10];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while hold.as_ref().is_some_and(|h| h.load(Ordering::Relaxed)) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+}
+
+/// A connected shield; its stderr lines are kept.
+struct Shield {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Shield {
+    fn start(server: &str, state: &Path, token: Option<&str>) -> Shield {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cguard"));
+        cmd.args(["shield", "--server", server, "--state-dir"]).arg(state);
+        if let Some(t) = token {
+            cmd.env("CGUARD_ENROLMENT_TOKEN", t);
+        }
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[shield] {line}");
+                if line == "ready" {
+                    let _ = tx.send(());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = child.kill();
+            panic!("the connected shield did not print `ready`");
+        }
+        Shield { child, log }
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Stops with SIGTERM; returns the summary line.
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the shield exited with {status}");
+        std::thread::sleep(Duration::from_millis(200));
+        self.log.lock().unwrap().iter().rfind(|l| l.contains("stopped;")).cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Shield {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `id MARKER-i` for i in 1..=n in the container: each exec is off the policy's
+/// whitelist, so each is one `abnormal-program` event with its marker in argv.
+fn run_ids(c: &Container, marker: &str, n: usize) {
+    let script = format!("for i in $(seq 1 {n}); do /usr/bin/id {marker}-$i >/dev/null 2>&1; done; true");
+    let out = c.sh(&script);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// How many stored events carry each marker of `marker-1..=n` (in the exec's argv).
+fn marker_counts(events: &[Value], marker: &str) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for e in events.iter().filter(|e| e["type"] == "abnormal-program") {
+        let argv = &e["process_tree"][0]["argv"];
+        if let Some(m) = argv.as_array().and_then(|a| a.get(1)).and_then(|v| v.as_str())
+            && m.starts_with(&format!("{marker}-"))
+        {
+            *counts.entry(m.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Waits until every marker of `marker-1..=n` is stored, then checks each is stored once.
+fn expect_exactly_once(server: &Server, admin: &str, c: &Container, marker: &str, n: usize) {
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    loop {
+        let counts = marker_counts(&server.events_of(admin, &c.id), marker);
+        if counts.len() == n || Instant::now() > deadline {
+            let missing: Vec<String> =
+                (1..=n).map(|i| format!("{marker}-{i}")).filter(|m| !counts.contains_key(m)).collect();
+            assert!(missing.is_empty(), "events never delivered: {missing:?}");
+            let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
+            assert!(twice.is_empty(), "events stored more than once: {twice:?}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn connected_shield_delivers_every_event_once_across_a_server_outage_and_a_kill() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let image = image();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("server"), free_port());
+    let relay = Relay::start(server.port);
+    let via_relay = format!("http://127.0.0.1:{}", relay.port);
+    let admin = server.admin();
+
+    // The cluster, its enrolment token, and a policy for the test image.
+    assert_eq!(server.call("PUT", "/api/v1/authorization", Some(&admin), None).0, 200);
+    let (s, cluster) =
+        server.call("POST", "/api/v1/clusters", Some(&admin), Some(json!({"name": "delivery", "kind": "hosts"})));
+    assert_eq!(s, 201, "{cluster}");
+    let open = format!("/api/v1/clusters/{}/protection/open", cluster["id"].as_str().unwrap());
+    let (s, opened) = server.call("POST", &open, Some(&admin), Some(json!({"accept_disclaimer": true})));
+    assert_eq!(s, 200, "{opened}");
+    let token = opened["enrolment_token"].as_str().unwrap().to_owned();
+    let whitelist = ["/usr/bin/sleep", "/bin/sleep", "/usr/bin/sh", "/bin/sh", "/usr/bin/dash", "/usr/bin/seq"];
+    let policy = json!({"name": "delivery", "mode": "detect", "processWhitelist": whitelist});
+    let (s, p) = server.call("POST", "/api/v1/policies", Some(&admin), Some(policy));
+    assert_eq!(s, 201, "{p}");
+    let apply = format!("/api/v1/policies/{}/images/apply", p["id"].as_str().unwrap());
+    let (s, body) = server.call("POST", &apply, Some(&admin), Some(json!({"images": [image]})));
+    assert!(s == 200 || s == 204, "{s} {body}");
+
+    // Enrolment with the token; the node's credential and identity are kept 0600.
+    let state = dir.path().join("shield");
+    let shield = Shield::start(&via_relay, &state, Some(&token));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join("node.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let node: Value = serde_json::from_slice(&std::fs::read(state.join("node.json")).unwrap()).unwrap();
+        assert_eq!(node["cluster_id"], cluster["id"]);
+    }
+    let (s, nodes) = server.call("GET", "/api/v1/nodes", Some(&admin), None);
+    assert_eq!(s, 200, "{nodes}");
+    assert_eq!(nodes["total"], 1, "{nodes}");
+
+    // Events flow while the server is up (the policy came from the server: `id` is not on it).
+    let c = Container::run("delivery", &[]);
+    run_ids(&c, "up", 5);
+    expect_exactly_once(&server, &admin, &c, "up", 5);
+
+    // The server is down for a minute while events happen; they arrive once it is back.
+    server.kill();
+    run_ids(&c, "outage", 20);
+    std::thread::sleep(OUTAGE);
+    server.restart();
+    expect_exactly_once(&server, &admin, &c, "outage", 20);
+
+    // A batch stored by the server whose answer the shield never gets: the shield is
+    // killed (SIGKILL) while it waits, and sends the batch again after its restart.
+    relay.hold.store(true, Ordering::Relaxed);
+    run_ids(&c, "killed", 30);
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while marker_counts(&server.events_of(&admin, &c.id), "killed").is_empty() {
+        assert!(Instant::now() < deadline, "the shield sent no batch");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut shield = shield;
+    shield.kill9();
+    relay.hold.store(false, Ordering::Relaxed);
+    let restarted = Shield::start(&via_relay, &state, None);
+    expect_exactly_once(&server, &admin, &c, "killed", 30);
+    let all = server.events_of(&admin, &c.id);
+    let ids: std::collections::HashSet<&str> = all.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), all.len(), "an event id is stored twice");
+    let abnormal = all.iter().filter(|e| e["type"] == "abnormal-program").count();
+    assert_eq!(abnormal, 5 + 20 + 30, "only the container's `id` runs are off the whitelist");
+    for e in &all {
+        assert_eq!(e["image"], image);
+        assert_eq!(e["container"]["name"], c.name.as_str());
+    }
+    let summary = restarted.stop();
+    let resent: u64 = summary
+        .split(" already delivered")
+        .next()
+        .and_then(|s| s.rsplit('(').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no delivery counts in {summary:?}"));
+    assert!(resent >= 1, "the batch stored before the kill was not sent again: {summary}");
+    assert!(summary.contains(", 0 left in the spool"), "{summary}");
+}
