@@ -193,7 +193,7 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
             answer_timeout: std::time::Duration::from_millis(args.enforce_answer_timeout_ms),
             fail_closed: args.enforce_fail_mode == FailMode::Closed,
         };
-        Box::new(shield::KernelEnforcer::start(enforce).context("starting enforcement for enforce-mode policies")?)
+        shield::enforce::start_kernel_enforcer(enforce).context("starting enforcement for enforce-mode policies")?
     } else {
         Box::new(shield::DetectOnly)
     };

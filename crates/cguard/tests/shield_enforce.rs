@@ -62,6 +62,20 @@ fn shield_enforce_refuses_forbidden_execs_and_protected_writes() {
     let tag = docker(&["tag", detect_image, ENFORCED_IMAGE]);
     assert!(tag.status.success(), "docker tag: {}", text(&tag.stderr));
     let mut shield = Shield::start_with(POLICIES);
+    // The backend is chosen at start and said: BPF LSM first; this kernel refuses LSM
+    // programs at load, so the shield fails over to fanotify and read-only mounts.
+    let lines = shield.stderr_lines();
+    let chosen = lines.iter().find(|l| l.contains("enforcement: ")).cloned().unwrap_or_default();
+    if shield_bpf::probe_kernel().lsm.is_available() {
+        assert!(chosen.contains("enforcement: BPF LSM"), "{lines:?}");
+    } else {
+        assert!(
+            chosen.contains(
+                "enforcement: fanotify exec allow-list and read-only protected files (BPF LSM refused at load (EPERM))"
+            ),
+            "{lines:?}"
+        );
+    }
     let enforced = Container::run_image("enforced", &["--security-opt", "no-new-privileges"], ENFORCED_IMAGE);
     let detected = Container::run("enforce-detected", &["--security-opt", "no-new-privileges"]);
     wait_for_protection(&enforced);

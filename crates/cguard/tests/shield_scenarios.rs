@@ -50,6 +50,8 @@ pub(crate) fn image() -> &'static str {
 pub(crate) struct Shield {
     child: Child,
     events: PathBuf,
+    /// Its standard error, line by line.
+    log: std::sync::Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -76,10 +78,14 @@ impl Shield {
             .expect("cguard shield starts");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let lines = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[shield] {line}");
-                if line == "ready" {
+                let ready = line == "ready";
+                lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                if ready {
                     let _ = tx.send(());
                 }
             }
@@ -88,7 +94,12 @@ impl Shield {
             let _ = child.kill();
             panic!("cguard shield did not print `ready` within two minutes");
         }
-        Shield { child, events, _dir: dir }
+        Shield { child, events, log, _dir: dir }
+    }
+
+    /// The lines the shield wrote to standard error so far.
+    pub(crate) fn stderr_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn events(&self) -> Vec<Value> {

@@ -300,11 +300,13 @@ struct AwaitingResult {
     since: std::time::Instant,
 }
 
-/// Whether a write's return value is the read-only protection refusing it: `EROFS` for
-/// writes, `EBUSY` for a rename over or unlink of the bind-mounted file.
-fn refused_by_protection(ret: i64) -> bool {
+/// Whether a write's return value is the protection refusing it: `EROFS` for writes,
+/// `EBUSY` for a rename over or unlink of the bind-mounted file, and `EPERM` when the
+/// enforcer's LSM programs refuse (`lsm`).
+fn refused_by_protection(ret: i64, lsm: bool) -> bool {
     ret == -i64::from(rustix::io::Errno::ROFS.raw_os_error())
         || ret == -i64::from(rustix::io::Errno::BUSY.raw_os_error())
+        || lsm && ret == -i64::from(rustix::io::Errno::PERM.raw_os_error())
 }
 
 impl Agent {
@@ -656,7 +658,8 @@ impl Agent {
     /// Writes a write's findings: blocked when the result is the protection's refusal of
     /// a path an enforce-mode policy protects.
     fn emit_file_findings(&self, findings: Vec<(Finding, bool)>, context: &EventContext, ret: Option<i64>) {
-        let refused = ret.is_some_and(refused_by_protection);
+        let lsm = self.enforcer.refuses_writes_with_eperm();
+        let refused = ret.is_some_and(|r| refused_by_protection(r, lsm));
         for (mut f, protected) in findings {
             let blocked = protected && refused;
             if blocked {
@@ -747,12 +750,13 @@ mod tests {
 
     #[test]
     fn only_read_only_refusals_block_a_protected_write() {
-        assert!(refused_by_protection(-30), "EROFS");
-        assert!(refused_by_protection(-16), "EBUSY: rename over or unlink of the bind mount");
-        assert!(!refused_by_protection(-1), "EPERM is not the protection");
-        assert!(!refused_by_protection(-13));
-        assert!(!refused_by_protection(0));
-        assert!(!refused_by_protection(3));
+        assert!(refused_by_protection(-30, false), "EROFS");
+        assert!(refused_by_protection(-16, false), "EBUSY: rename over or unlink of the bind mount");
+        assert!(!refused_by_protection(-1, false), "EPERM is not the read-only mount");
+        assert!(refused_by_protection(-1, true), "EPERM is the LSM programs' refusal");
+        assert!(!refused_by_protection(-13, true));
+        assert!(!refused_by_protection(0, true));
+        assert!(!refused_by_protection(3, false));
     }
 
     #[test]

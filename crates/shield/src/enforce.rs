@@ -4,11 +4,33 @@
 //! their own crate. [`DetectOnly`] is the implementation of detect mode: it refuses
 //! nothing, and every event says `blocked: false`. [`KernelEnforcer`] refuses with the
 //! `shield-enforce` backends: an exec allow-list held by fanotify permission events and
-//! protected files bind-mounted read-only in the container.
+//! protected files bind-mounted read-only in the container. [`LsmBackend`] refuses in the
+//! kernel with BPF LSM programs where the kernel accepts them; [`start_kernel_enforcer`]
+//! picks it first and falls back to [`KernelEnforcer`], saying why.
 
 mod kernel;
+mod lsm;
 
 pub use kernel::{EnforceConfig, KernelEnforcer};
+pub use lsm::LsmBackend;
+
+/// The enforcer for enforce-mode policies: BPF LSM where the kernel lets its programs load,
+/// otherwise fanotify and read-only mounts (whose [`Enforcer::name`] then says why LSM is
+/// not used). `config` applies to the fanotify backend: the LSM programs decide in the
+/// kernel, without waiting for the shield.
+pub fn start_kernel_enforcer(config: EnforceConfig) -> Result<Box<dyn Enforcer>, EnforceError> {
+    match LsmBackend::start() {
+        Ok(backend) => Ok(Box::new(backend)),
+        Err(why) => {
+            tracing::info!(reason = %why, "BPF LSM cannot be used: enforcing with fanotify and read-only mounts");
+            let short = match why.errno {
+                Some(1) => format!("BPF LSM refused at {} (EPERM)", why.stage),
+                _ => format!("BPF LSM not usable: {}", why.message),
+            };
+            Ok(Box::new(KernelEnforcer::start(config)?.noting(&short)))
+        }
+    }
+}
 
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
@@ -37,6 +59,12 @@ pub trait Enforcer: Send {
     /// Whether this backend refuses operations at all: when it does not, events are
     /// reported with `blocked: false`.
     fn blocks(&self) -> bool {
+        false
+    }
+
+    /// Whether a protected file's write refused with `EPERM` was refused by this backend
+    /// (the LSM programs); the read-only mounts refuse with `EROFS` or `EBUSY`.
+    fn refuses_writes_with_eperm(&self) -> bool {
         false
     }
 

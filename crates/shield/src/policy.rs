@@ -112,7 +112,9 @@ pub fn from_server(policies: &[api::policy::SecurityPolicy]) -> Vec<Policy> {
         match parse_policies(&doc.to_string()) {
             Ok(mut one) if !out.iter().any(|o| o.name == p.name) => out.append(&mut one),
             Ok(_) => tracing::warn!(policy = p.name, "the server sent two policies of this name; the first is used"),
-            Err(e) => tracing::warn!(policy = p.name, error = %e, "a policy from the server is not valid; it is left out"),
+            Err(e) => {
+                tracing::warn!(policy = p.name, error = %e, "a policy from the server is not valid; it is left out")
+            }
         }
     }
     out

@@ -158,7 +158,12 @@ impl Spool {
             corrupt: 0,
         };
         (state.read_segment, state.read_offset) = offset_of(dir, &state, acked)?;
-        let spool = Spool { dir: dir.to_owned(), limit: limit.max(SEGMENT_BYTES), state: Mutex::new(state), more: Condvar::new() };
+        let spool = Spool {
+            dir: dir.to_owned(),
+            limit: limit.max(SEGMENT_BYTES),
+            state: Mutex::new(state),
+            more: Condvar::new(),
+        };
         spool.remove_acked_segments(&mut spool.lock())?;
         Ok(spool)
     }
@@ -182,7 +187,11 @@ impl Spool {
         let mut state = self.lock();
         if state.file.is_none() || state.segments.last().is_none_or(|s| s.bytes >= SEGMENT_BYTES) {
             let first = state.next;
-            let file = OpenOptions::new().create_new(true).append(true).mode(0o600).open(self.dir.join(segment_name(first)))?;
+            let file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .mode(0o600)
+                .open(self.dir.join(segment_name(first)))?;
             sync_dir(&self.dir)?;
             state.segments.push(Segment { first, count: 0, bytes: 0 });
             state.file = Some(file);
@@ -208,7 +217,11 @@ impl Spool {
             let end = s.first + s.count;
             let lost = end.saturating_sub(state.acked.max(s.first));
             if lost > 0 {
-                tracing::warn!(lost, limit = self.limit, "the event spool is full: its oldest undelivered events are dropped");
+                tracing::warn!(
+                    lost,
+                    limit = self.limit,
+                    "the event spool is full: its oldest undelivered events are dropped"
+                );
             }
             state.lost += lost;
             state.acked = state.acked.max(end);

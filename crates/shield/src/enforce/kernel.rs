@@ -15,6 +15,8 @@ use super::{EnforceError, Enforcer, ExecDenial};
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
+const NAME: &str = "fanotify exec allow-list and read-only protected files";
+
 /// Settings of the [`KernelEnforcer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnforceConfig {
@@ -38,6 +40,8 @@ pub struct KernelEnforcer {
     /// Containers under the exec guard, with the union of their enforce-mode whitelists
     /// (a program is allowed when one of the policies lists it, as in detection).
     allowed: HashMap<String, Vec<PathBuf>>,
+    /// The backend's name, with why a preferred backend is not used.
+    name: String,
 }
 
 impl std::fmt::Debug for KernelEnforcer {
@@ -52,7 +56,13 @@ impl KernelEnforcer {
         let fail_mode = if config.fail_closed { FailMode::FailClosed } else { FailMode::FailOpen };
         let (guard, decisions) = ExecGuard::start(ExecGuardConfig::new(config.answer_timeout, fail_mode))
             .map_err(|e| error("fanotify", &e))?;
-        Ok(KernelEnforcer { guard, decisions, allowed: HashMap::new() })
+        Ok(KernelEnforcer { guard, decisions, allowed: HashMap::new(), name: NAME.to_owned() })
+    }
+
+    /// The same enforcer, its name followed by `note` (why BPF LSM is not used).
+    pub fn noting(mut self, note: &str) -> KernelEnforcer {
+        self.name = format!("{NAME} ({note})");
+        self
     }
 
     fn protect_execs(&mut self, container: &ContainerInfo, policy: &Policy) -> Result<(), EnforceError> {
@@ -117,7 +127,7 @@ fn reason_text(reason: Reason) -> &'static str {
 
 impl Enforcer for KernelEnforcer {
     fn name(&self) -> &str {
-        "fanotify exec allow-list and read-only protected files"
+        &self.name
     }
 
     fn protect(&mut self, container: &ContainerInfo, policy: &Policy) -> Result<(), EnforceError> {

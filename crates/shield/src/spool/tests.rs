@@ -126,7 +126,8 @@ fn segments_rotate_and_delivered_ones_are_removed() {
     for chunk in (0..total).collect::<Vec<u64>>().chunks(1000) {
         spool.append(&chunk.iter().map(|&n| event(n)).collect::<Vec<_>>()).unwrap();
     }
-    let files = || std::fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some()).count();
+    let files =
+        || std::fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some()).count();
     assert!(files() >= 3, "{} segment files", files());
     let mut seen = Vec::new();
     loop {
