@@ -345,3 +345,81 @@ fn connected_shield_delivers_every_event_once_across_a_server_outage_and_a_kill(
     assert!(resent >= 1, "the batch stored before the kill was not sent again: {summary}");
     assert!(summary.contains(", 0 left in the spool"), "{summary}");
 }
+
+/// Runs `/usr/bin/id` in the container; its exit status (126: refused).
+fn id_status(c: &Container) -> i32 {
+    let out = c.sh("/usr/bin/id >/dev/null 2>&1; echo $?");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(-1)
+}
+
+#[test]
+fn connected_shield_applies_policy_changes_from_the_server() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let image = image();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"), free_port());
+    let admin = server.admin();
+    assert_eq!(server.call("PUT", "/api/v1/authorization", Some(&admin), None).0, 200);
+    let (_, cluster) =
+        server.call("POST", "/api/v1/clusters", Some(&admin), Some(json!({"name": "changes", "kind": "hosts"})));
+    let open = format!("/api/v1/clusters/{}/protection/open", cluster["id"].as_str().unwrap());
+    let (_, opened) = server.call("POST", &open, Some(&admin), Some(json!({"accept_disclaimer": true})));
+    let token = opened["enrolment_token"].as_str().unwrap().to_owned();
+    let whitelist = ["/usr/bin/sleep", "/bin/sleep", "/usr/bin/sh", "/bin/sh", "/usr/bin/dash"];
+    let write = |mode: &str, extra: &[&str]| {
+        let list: Vec<&str> = whitelist.iter().chain(extra).copied().collect();
+        json!({"name": "changes", "mode": mode, "processWhitelist": list})
+    };
+    let (s, p) = server.call("POST", "/api/v1/policies", Some(&admin), Some(write("detect", &[])));
+    assert_eq!(s, 201, "{p}");
+    let policy = format!("/api/v1/policies/{}", p["id"].as_str().unwrap());
+    let (s, body) =
+        server.call("POST", &format!("{policy}/images/apply"), Some(&admin), Some(json!({"images": [image]})));
+    assert_eq!(s, 200, "{body}");
+
+    let shield = Shield::start(&server.base(), &dir.path().join("shield"), Some(&token));
+    let c = Container::run("changes", &[]);
+    // Detect mode: `id` runs and is reported.
+    assert_eq!(id_status(&c), 0);
+    let reported = |server: &Server| {
+        server.events_of(&admin, &c.id).into_iter().filter(|e| e["type"] == "abnormal-program").collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while reported(&server).is_empty() {
+        assert!(Instant::now() < deadline, "no event for `id` in detect mode");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // Enforce mode, changed on the server: the shield picks it up at a heartbeat and `id`
+    // is then refused in the kernel.
+    let (s, body) = server.call("PUT", &policy, Some(&admin), Some(write("enforce", &[])));
+    assert_eq!(s, 200, "{body}");
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while id_status(&c) != 126 {
+        assert!(Instant::now() < deadline, "the enforce-mode change never reached the shield");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while !reported(&server).iter().any(|e| e["blocked"] == true) {
+        assert!(Instant::now() < deadline, "no blocked event after enforce mode");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // Back to detect mode with `id` on the whitelist: it runs, and nothing more is reported.
+    let (s, body) = server.call("PUT", &policy, Some(&admin), Some(write("detect", &["/usr/bin/id"])));
+    assert_eq!(s, 200, "{body}");
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while id_status(&c) != 0 {
+        assert!(Instant::now() < deadline, "the whitelist change never reached the shield");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_secs(2)); // the last run's event, if any, is delivered
+    let before = reported(&server).len();
+    for _ in 0..3 {
+        assert_eq!(id_status(&c), 0);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(reported(&server).len(), before, "a whitelisted program was reported");
+    let summary = shield.stop();
+    assert!(summary.contains(", 0 left in the spool"), "{summary}");
+}
