@@ -26,6 +26,13 @@ pub struct ServerArgs {
     /// Days audit records are kept.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
     audit_retention_days: u32,
+    /// The key (32 bytes, mode 0600) that seals secrets at rest such as kubeconfigs; created
+    /// at first start. Replicas must share it. Default: DATA_DIR/secret.key.
+    #[arg(long, env = "CGUARD_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// The shield's container image, for the DaemonSet applied to Kubernetes clusters.
+    #[arg(long, value_name = "IMAGE")]
+    shield_image: Option<String>,
 }
 
 #[derive(clap::Subcommand)]
@@ -71,7 +78,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn run_server(args: ServerArgs) -> anyhow::Result<()> {
     let url = database_url(&args.data_dir, args.database)?;
+    let key_file = match args.secret_key_file {
+        Some(f) => f,
+        None => {
+            create_private_dir(&args.data_dir)?;
+            args.data_dir.join("secret.key")
+        }
+    };
     let mut config = server::ServerConfig::new(args.listen, url);
+    config.secret_key = Some(server::secrets::SecretKey::load_or_create(&key_file)?);
+    if let Some(image) = args.shield_image {
+        config.shield_image = image;
+    }
     config.admin_password = std::env::var("CGUARD_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
     config.region = args.region;
     config.audit_retention_days = args.audit_retention_days;

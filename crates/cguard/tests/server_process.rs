@@ -312,3 +312,47 @@ fn replicas_on_one_postgres_database_behave_as_one() {
     let (ok, out) = verify(&db);
     assert!(ok, "{out}");
 }
+
+/// A server started with another secret key than the one the database's secrets were
+/// sealed with refuses to start, and says why.
+fn another_secret_key_is_refused(postgres: bool) {
+    let db = Db::new(postgres);
+    Server::start(&db).kill();
+    let key = db.dir.path().join("data/secret.key");
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode, 0o600);
+    let other = db.dir.path().join("other.key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&other).unwrap();
+        f.write_all(&[7u8; 32]).unwrap();
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_cguard"))
+        .arg("server")
+        .args(db.args())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--secret-key-file")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sealed with another key"), "{stderr}");
+    // The right key still works.
+    Server::start(&db).kill();
+}
+
+#[test]
+fn another_secret_key_is_refused_on_sqlite() {
+    another_secret_key_is_refused(false);
+}
+
+#[test]
+fn another_secret_key_is_refused_on_postgres() {
+    another_secret_key_is_refused(true);
+}

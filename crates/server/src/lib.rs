@@ -15,6 +15,7 @@ mod error;
 mod handlers;
 pub mod openapi;
 pub mod routes;
+pub mod secrets;
 mod state;
 mod timefmt;
 
@@ -38,6 +39,11 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
         );
     }
     let state = AppState::new(store, config.clone());
+    if config.secret_key.is_none() {
+        tracing::warn!("no secret key file: secrets stored now cannot be read after a restart");
+    } else {
+        state.secrets.check(state.store.as_ref()).await.map_err(|e| ServeError::Secrets(e.to_string()))?;
+    }
     let app = routes::router(state.clone());
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|e| ServeError::Bind(config.listen, e))?;
@@ -76,4 +82,6 @@ pub enum ServeError {
     Io(std::io::Error),
     #[error("first start: {0}")]
     Bootstrap(#[from] ApiError),
+    #[error("{0}")]
+    Secrets(String),
 }

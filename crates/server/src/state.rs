@@ -29,6 +29,10 @@ pub struct ServerConfig {
     pub frozen_grace_days: u32,
     /// The URL shields use to reach this server (for install commands).
     pub public_url: String,
+    /// The key that seals secrets at rest (kubeconfigs); `None`: a key of this process only.
+    pub secret_key: Option<crate::secrets::SecretKey>,
+    /// The shield's container image, for the DaemonSet applied to Kubernetes clusters.
+    pub shield_image: String,
 }
 
 impl ServerConfig {
@@ -46,6 +50,8 @@ impl ServerConfig {
             heartbeat_timeout_seconds: 60,
             min_first_purchase: 10,
             frozen_grace_days: 34,
+            secret_key: None,
+            shield_image: format!("cguard/cguard:{}", env!("CARGO_PKG_VERSION")),
         }
     }
 }
@@ -56,10 +62,13 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Identifies this process in job leases.
     pub instance: Arc<str>,
+    /// Seals and opens secrets at rest.
+    pub secrets: Arc<crate::secrets::SecretKey>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn store::Store>, config: ServerConfig) -> AppState {
-        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into() }
+        let secrets = Arc::new(config.secret_key.clone().unwrap_or_else(crate::secrets::SecretKey::ephemeral));
+        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into(), secrets }
     }
 }

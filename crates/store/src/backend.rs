@@ -36,6 +36,7 @@ impl Backend {
             (2, include_str!("../migrations/0002_session_csrf.sql")),
             (3, include_str!("../migrations/0003_on_demand_hours.sql")),
             (4, include_str!("../migrations/0004_list_indexes.sql")),
+            (5, include_str!("../migrations/0005_cluster_kubeconfig.sql")),
         ]
     }
 }

@@ -114,6 +114,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_clusters(&self, page: &PageReq) -> Result<(Vec<ClusterRow>, u64)>;
     async fn update_cluster(&self, cluster: &ClusterRow) -> Result<()>;
     async fn delete_cluster(&self, id: &str) -> Result<bool>;
+
     async fn create_enrolment_token(&self, token: &EnrolmentTokenRow) -> Result<()>;
     async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()>;
     async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>>;
@@ -146,6 +147,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
     async fn delete_setting(&self, key: &str) -> Result<bool>;
+    /// Stores a setting unless one of that key exists; whether it was stored.
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<bool>;
     /// Takes the named job's lease until `until` if it is free or expired; exactly one
     /// replica wins.
     async fn try_lease(&self, job: &str, owner: &str, now: i64, until: i64) -> Result<bool>;

@@ -158,6 +158,10 @@ pub struct ClusterRow {
     pub disclaimer_by: Option<String>,
     pub disclaimer_at: Option<i64>,
     pub created_at: i64,
+    /// A Kubernetes cluster's kubeconfig, sealed by the server (`v1:…`); never in clear.
+    pub kubeconfig_sealed: Option<String>,
+    /// A Kubernetes cluster's API server URL.
+    pub api_server: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

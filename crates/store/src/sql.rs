@@ -148,6 +148,8 @@ fn cluster_from(row: &AnyRow) -> Result<ClusterRow> {
         disclaimer_by: row.try_get("disclaimer_by")?,
         disclaimer_at: row.try_get("disclaimer_at")?,
         created_at: row.try_get("created_at")?,
+        kubeconfig_sealed: row.try_get("kubeconfig_sealed")?,
+        api_server: row.try_get("api_server")?,
     })
 }
 
@@ -875,8 +877,8 @@ impl Store for SqlStore {
     async fn create_cluster(&self, c: &ClusterRow) -> Result<()> {
         let _w = self.writing().await;
         sqlx::query(
-            "INSERT INTO clusters (id, name, kind, protection, disclaimer_by, disclaimer_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO clusters (id, name, kind, protection, disclaimer_by, disclaimer_at, created_at, \
+             kubeconfig_sealed, api_server) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&c.id)
         .bind(&c.name)
@@ -885,6 +887,8 @@ impl Store for SqlStore {
         .bind(&c.disclaimer_by)
         .bind(c.disclaimer_at)
         .bind(c.created_at)
+        .bind(&c.kubeconfig_sealed)
+        .bind(&c.api_server)
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, format!("cluster {:?}", c.name)))?;
@@ -921,6 +925,16 @@ impl Store for SqlStore {
 
     async fn delete_cluster(&self, id: &str) -> Result<bool> {
         self.delete("clusters", id).await
+    }
+
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<bool> {
+        let _w = self.writing().await;
+        let done = sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn create_enrolment_token(&self, t: &EnrolmentTokenRow) -> Result<()> {

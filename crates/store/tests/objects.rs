@@ -85,8 +85,11 @@ async fn nodes_enrol_again_under_the_same_name() {
             disclaimer_by: Some("admin".into()),
             disclaimer_at: Some(1),
             created_at: 1,
+            kubeconfig_sealed: Some("v1:sealed".into()),
+            api_server: Some("https://k8s.example:6443".into()),
         };
         s.create_cluster(&c).await.unwrap();
+        assert_eq!(s.cluster("c1").await.unwrap().as_ref(), Some(&c));
         let mut n = NodeRow {
             id: "n1".into(),
             cluster_id: "c1".into(),
@@ -151,4 +154,15 @@ async fn a_bad_url_is_a_clear_error() {
     let err = store::open("mysql://u:pw@localhost/db").await.unwrap_err();
     assert!(err.to_string().contains("unsupported database URL"), "{err}");
     assert!(!err.to_string().contains("pw"), "the password stays out of the message: {err}");
+}
+
+#[tokio::test]
+async fn a_setting_is_stored_once() {
+    each_backend(|s, _| async move {
+        assert_eq!(s.setting("k").await.unwrap(), None);
+        assert!(s.put_setting_if_absent("k", "first").await.unwrap());
+        assert!(!s.put_setting_if_absent("k", "second").await.unwrap());
+        assert_eq!(s.setting("k").await.unwrap().as_deref(), Some("first"));
+    })
+    .await;
 }

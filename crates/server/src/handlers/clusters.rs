@@ -129,6 +129,8 @@ pub async fn create(
         disclaimer_by: None,
         disclaimer_at: None,
         created_at: now_ms(),
+        kubeconfig_sealed: None,
+        api_server: None,
     };
     st.store.create_cluster(&row).await?;
     let view = NodeView::new(&st).await?;
