@@ -126,6 +126,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The enrolment order (enrolled_at, id) of the node at place `n` (from 0) among all
     /// nodes: the first nodes are covered by normal quotas.
     async fn node_at(&self, n: u64) -> Result<Option<(i64, String)>>;
+    /// A cluster's nodes: (all, those whose last heartbeat is at or after `online_after`).
+    async fn node_counts(&self, cluster_id: &str, online_after: i64) -> Result<(u64, u64)>;
     /// Removes a cluster's nodes (their credentials stop working).
     async fn delete_nodes(&self, cluster_id: &str) -> Result<u64>;
     async fn list_nodes(&self, cluster_id: Option<&str>, page: &PageReq) -> Result<(Vec<NodeRow>, u64)>;
@@ -136,6 +138,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_quotas(&self, page: &PageReq) -> Result<(Vec<QuotaRow>, u64)>;
     async fn update_quota(&self, quota: &QuotaRow) -> Result<()>;
     async fn delete_quota(&self, id: &str) -> Result<bool>;
+    /// Quotas in a state.
+    async fn count_quotas(&self, state: &str) -> Result<u64>;
 
     /// Records that these nodes were protected on demand during the hour starting at
     /// `hour` (ms); recording the same hour twice counts once.

@@ -1035,6 +1035,18 @@ impl Store for SqlStore {
         row.map(|r| Ok((r.try_get("enrolled_at")?, r.try_get("id")?))).transpose()
     }
 
+    async fn node_counts(&self, cluster_id: &str, online_after: i64) -> Result<(u64, u64)> {
+        let id = Bind::Text(cluster_id.to_owned());
+        let all = self.count("SELECT COUNT(*) FROM nodes WHERE cluster_id = $1", std::slice::from_ref(&id)).await?;
+        let online = self
+            .count(
+                "SELECT COUNT(*) FROM nodes WHERE cluster_id = $1 AND last_heartbeat >= $2",
+                &[id, Bind::Int(online_after)],
+            )
+            .await?;
+        Ok((all, online))
+    }
+
     async fn delete_nodes(&self, cluster_id: &str) -> Result<u64> {
         let _w = self.writing().await;
         let done = sqlx::query("DELETE FROM nodes WHERE cluster_id = $1").bind(cluster_id).execute(&self.pool).await?;
@@ -1119,6 +1131,10 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn count_quotas(&self, state: &str) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM quotas WHERE state = $1", &[Bind::Text(state.to_owned())]).await
     }
 
     async fn on_demand_hours(&self, since: i64) -> Result<u64> {

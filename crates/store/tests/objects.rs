@@ -110,6 +110,14 @@ async fn nodes_enrol_again_under_the_same_name() {
         let (nodes, total) = s.list_nodes(Some("c1"), &PageReq::default()).await.unwrap();
         assert_eq!(total, 1);
         assert_eq!((nodes[0].shield_version.as_str(), nodes[0].last_heartbeat), ("0.2.0", Some(99)));
+        n.id = "n3".into();
+        n.name = "host-b".into();
+        n.credential_hash = "h3".into();
+        s.upsert_node(&n).await.unwrap();
+        s.heartbeat("n3", "0.2.0", "{}", 50).await.unwrap();
+        assert_eq!(s.node_counts("c1", 60).await.unwrap(), (2, 1), "one heartbeat at or after 60");
+        assert_eq!(s.node_counts("c1", 50).await.unwrap(), (2, 2));
+        assert_eq!(s.node_counts("other", 0).await.unwrap(), (0, 0));
         assert!(s.delete_cluster("c1").await.unwrap());
         assert_eq!(s.list_nodes(None, &PageReq::default()).await.unwrap().1, 0, "nodes go with their cluster");
     })

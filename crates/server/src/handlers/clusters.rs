@@ -67,14 +67,13 @@ async fn all_nodes_of(st: &AppState, cluster_id: Option<&str>) -> ApiResult<Vec<
 }
 
 async fn to_api(st: &AppState, c: &store::ClusterRow, view: &NodeView) -> ApiResult<Cluster> {
-    let nodes = all_nodes_of(st, Some(&c.id)).await?;
-    let online = nodes.iter().filter(|n| view.online(n)).count() as u64;
+    let (total, online) = st.store.node_counts(&c.id, view.online_after).await?;
     Ok(Cluster {
         id: c.id.clone(),
         name: c.name.clone(),
         kind: c.kind.clone(),
         protection: if c.protection { "on" } else { "off" }.into(),
-        node_total: nodes.len() as u64,
+        node_total: total,
         nodes_available: online,
         shields_online: online,
         disclaimer_accepted_by: c.disclaimer_by.clone(),

@@ -42,7 +42,7 @@ pub async fn all_quotas(st: &AppState) -> ApiResult<Vec<store::QuotaRow>> {
 }
 
 pub async fn count_state(st: &AppState, state: &str) -> ApiResult<u64> {
-    Ok(all_quotas(st).await?.iter().filter(|q| q.state == state).count() as u64)
+    Ok(st.store.count_quotas(state).await?)
 }
 
 /// List quotas with their state and time to expiry.
