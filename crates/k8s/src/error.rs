@@ -1,0 +1,95 @@
+//! The errors of this crate. Messages name entries, fields and files, never a secret's value.
+
+/// Why a kubeconfig was refused. Each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KubeconfigError {
+    #[error("the kubeconfig is {bytes} bytes; at most {max} are accepted")]
+    TooLarge { bytes: usize, max: usize },
+    #[error("the kubeconfig is empty")]
+    Empty,
+    #[error("the kubeconfig is not valid {format}: {message}")]
+    Syntax { format: &'static str, message: String },
+    #[error("the kubeconfig is not a mapping of `clusters`, `contexts`, `users` and `current-context`")]
+    NotAMapping,
+    #[error("this is a `{kind}` document, not a kubeconfig (`kind: Config`)")]
+    NotAKubeconfig { kind: String },
+    #[error("{location}: `{field}` must be {expected}")]
+    InvalidField { location: String, field: String, expected: &'static str },
+    #[error("two {what} are named \"{name}\"")]
+    Duplicate { what: &'static str, name: String },
+    #[error("the kubeconfig has no current-context; name one of its contexts: {}", list(available))]
+    NoCurrentContext { available: Vec<String> },
+    #[error("the kubeconfig has no context named \"{name}\"; its contexts: {}", list(available))]
+    MissingContext { name: String, available: Vec<String> },
+    #[error("context \"{context}\" names the cluster \"{name}\", which the kubeconfig does not define")]
+    MissingCluster { context: String, name: String },
+    #[error("context \"{context}\" names the user \"{name}\", which the kubeconfig does not define")]
+    MissingUser { context: String, name: String },
+    #[error("cluster \"{cluster}\" has no `server`")]
+    MissingServer { cluster: String },
+    #[error("cluster \"{cluster}\": server {reason}")]
+    InvalidServer { cluster: String, reason: String },
+    #[error(
+        "{location}: `{field}` names the file {path}, which the server cannot read; embed the files with \
+         `kubectl config view --raw --flatten`"
+    )]
+    FileReference { location: String, field: &'static str, path: String },
+    #[error(
+        "{location}: `tokenFile` names the file {path}, which the server cannot read; put the token itself in \
+         `token`"
+    )]
+    TokenFile { location: String, path: String },
+    #[error(
+        "user \"{user}\" gets its credentials from the exec plugin `{command}`, which the server cannot run; use a \
+         ServiceAccount token (`token`) or a client certificate (`client-certificate-data`, `client-key-data`)"
+    )]
+    ExecPlugin { user: String, command: String },
+    #[error(
+        "user \"{user}\" gets its credentials from the auth-provider `{provider}`, which the server cannot use; use \
+         a ServiceAccount token (`token`) or a client certificate (`client-certificate-data`, `client-key-data`)"
+    )]
+    AuthProvider { user: String, provider: String },
+    #[error("{location}: `{field}` is not supported: {reason}")]
+    Unsupported { location: String, field: String, reason: &'static str },
+    #[error("{location}: `{field}` is not valid base64")]
+    InvalidBase64 { location: String, field: &'static str },
+    #[error("{location}: `{field}` does not hold a PEM {expected}")]
+    NotPem { location: String, field: &'static str, expected: &'static str },
+    #[error("user \"{user}\" has `{present}` without `{missing}`")]
+    IncompleteCredential { user: String, present: &'static str, missing: &'static str },
+    #[error("user \"{user}\" has more than one kind of credential ({}); keep one", kinds.join(", "))]
+    MultipleCredentials { user: String, kinds: Vec<&'static str> },
+    #[error("cluster \"{cluster}\" has both a certificate authority and `insecure-skip-tls-verify: true`; keep one")]
+    InsecureWithCa { cluster: String },
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// What went wrong talking to a cluster's API server.
+#[derive(Debug, thiserror::Error)]
+pub enum K8sError {
+    /// The TLS material of the target cannot be used (the CA or the client certificate).
+    #[error("the TLS settings for {server} cannot be used: {message}")]
+    InvalidTarget { server: String, message: String },
+    /// No answer: the connection was refused, timed out or was closed.
+    #[error("cannot reach the Kubernetes API server at {server}: {message}")]
+    Unreachable { server: String, message: String },
+    /// The TLS handshake failed (an unknown certificate authority, a name mismatch, or a
+    /// server that does not speak TLS).
+    #[error("TLS handshake with the Kubernetes API server at {server} failed: {message}")]
+    Tls { server: String, message: String },
+    /// The API server answered with an error status (its `Status` object's reason and message).
+    #[error("the Kubernetes API server refused {request}: HTTP {status} {reason}: {message}")]
+    Refused { request: String, status: u16, reason: String, message: String },
+    /// A success status whose body is not what the request returns.
+    #[error("unexpected answer to {request}: {message}")]
+    UnexpectedAnswer { request: String, message: String },
+    /// An object that cannot be applied (no kind or name, an unsupported kind, an invalid name).
+    #[error("cannot apply the object: {message}")]
+    InvalidObject { message: String },
+}
