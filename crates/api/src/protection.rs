@@ -21,6 +21,9 @@ pub struct Cluster {
     pub disclaimer_accepted_at: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// A Kubernetes cluster's API server (its kubeconfig is kept sealed and never shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -29,9 +32,17 @@ pub struct ClusterCreate {
     /// 1-64 characters: letters, digits, `-`, `_`, `.`.
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
-    /// `hosts`: plain Docker or containerd hosts enrolled with a token.
-    #[schema(pattern = "^hosts$")]
+    /// `hosts`: plain Docker or containerd hosts enrolled with a token; `kubernetes`: the
+    /// shield runs as a DaemonSet applied through the cluster's API (needs `kubeconfig`).
+    #[schema(pattern = "^(hosts|kubernetes)$")]
     pub kind: String,
+    /// For `kubernetes`: a kubeconfig with embedded credentials (`kubectl config view --raw
+    /// --flatten`); sealed at rest and never returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<String>,
+    /// For `kubernetes`: the kubeconfig's context to use (default: its current context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 /// Turn a cluster's protection on: the disclaimer must be accepted.

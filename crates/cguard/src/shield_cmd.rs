@@ -31,7 +31,8 @@ pub struct ShieldArgs {
     /// undelivered events are dropped and counted).
     #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=1 << 20))]
     spool_max_mib: u64,
-    /// Connected mode: this node's name (default: the host name).
+    /// This node's name, in events and at enrolment (default: the host name; in a pod,
+    /// give the node's name).
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
     /// JSON array of policies: {"name","processWhitelist","fileProtection","mode","images"}.
@@ -182,7 +183,7 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         docker_socket: args.docker_socket,
         malware,
         ring_buffer_bytes,
-        node: host_name(),
+        node: args.node_name.clone().or_else(host_name),
         policy_updates: background.is_some().then_some(policy_rx),
     };
     // The kernel backends only when a policy enforces (or, connected, may come to): they

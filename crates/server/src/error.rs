@@ -26,6 +26,9 @@ pub enum ApiError {
     NotAuthorized(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A system the server acts on for the caller (a cluster's API server) failed.
+    #[error("{0}")]
+    Upstream(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::Locked(_) => StatusCode::LOCKED,
             ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +68,7 @@ impl ApiError {
             ApiError::Locked(_) => "account_locked",
             ApiError::NotAuthorized(_) => "authorization_required",
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Upstream(_) => "cluster_api_failed",
             ApiError::Internal(_) => "internal_error",
         }
     }

@@ -3,5 +3,6 @@
 mod audit_trail;
 mod harness;
 mod identity;
+mod kubernetes;
 mod permissions;
 mod protection;

@@ -79,6 +79,7 @@ async fn to_api(st: &AppState, c: &store::ClusterRow, view: &NodeView) -> ApiRes
         disclaimer_accepted_by: c.disclaimer_by.clone(),
         disclaimer_accepted_at: c.disclaimer_at.map(rfc3339),
         created_at: rfc3339(c.created_at),
+        api_server: c.api_server.clone(),
     })
 }
 
@@ -110,26 +111,27 @@ pub async fn create(
     if !(1..=64).contains(&n) || !body.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
         return Err(ApiError::invalid("name", "1-64 characters: letters, digits, '-', '_', '.'"));
     }
-    match body.kind.as_str() {
-        "hosts" => {}
-        "kubernetes" => {
-            return Err(ApiError::invalid(
-                "kind",
-                "Kubernetes clusters are not available in this version; add the nodes as a 'hosts' cluster",
-            ));
+    let id = new_id();
+    let (kubeconfig_sealed, api_server) = match (body.kind.as_str(), &body.kubeconfig) {
+        ("hosts", None) if body.context.is_none() => (None, None),
+        ("hosts", _) => return Err(ApiError::invalid("kubeconfig", "only a 'kubernetes' cluster has a kubeconfig")),
+        ("kubernetes", Some(k)) => {
+            let (sealed, server) = super::kubernetes::seal_kubeconfig(&st, &id, k, body.context.as_deref())?;
+            (Some(sealed), Some(server))
         }
-        _ => return Err(ApiError::invalid("kind", "is 'hosts'")),
-    }
+        ("kubernetes", None) => return Err(ApiError::invalid("kubeconfig", "a 'kubernetes' cluster needs one")),
+        _ => return Err(ApiError::invalid("kind", "is 'hosts' or 'kubernetes'")),
+    };
     let row = store::ClusterRow {
-        id: new_id(),
+        id,
         name: body.name,
         kind: body.kind,
         protection: false,
         disclaimer_by: None,
         disclaimer_at: None,
         created_at: now_ms(),
-        kubeconfig_sealed: None,
-        api_server: None,
+        kubeconfig_sealed,
+        api_server,
     };
     st.store.create_cluster(&row).await?;
     let view = NodeView::new(&st).await?;
@@ -178,7 +180,6 @@ pub async fn open_protection(
     c.protection = true;
     c.disclaimer_by = Some(user_of(&caller)?.user.name.clone());
     c.disclaimer_at = Some(now);
-    st.store.update_cluster(&c).await?;
     st.store.revoke_enrolment_tokens(&id, now).await?;
     let token = auth::new_secret(auth::ENROLMENT_PREFIX);
     st.store
@@ -191,14 +192,23 @@ pub async fn open_protection(
             revoked_at: None,
         })
         .await?;
+    // A Kubernetes cluster gets the DaemonSet (which holds the token) before protection is
+    // recorded as on; if the cluster's API fails, nothing changes and the token is revoked.
+    if c.kind == "kubernetes" {
+        if let Err(e) = super::kubernetes::deploy_shield(&st, &c, &token).await {
+            st.store.revoke_enrolment_tokens(&id, now_ms()).await?;
+            return Err(e);
+        }
+    }
+    st.store.update_cluster(&c).await?;
+    let view = NodeView::new(&st).await?;
+    let cluster = to_api(&st, &c, &view).await?;
+    if c.kind == "kubernetes" {
+        return Ok(Json(ProtectionResult { cluster, enrolment_token: None, install_command: None }));
+    }
     let install_command =
         format!("CGUARD_ENROLMENT_TOKEN={token} cguard shield --server {} --cluster {id}", st.config.public_url);
-    let view = NodeView::new(&st).await?;
-    Ok(Json(ProtectionResult {
-        cluster: to_api(&st, &c, &view).await?,
-        enrolment_token: Some(token),
-        install_command: Some(install_command),
-    }))
+    Ok(Json(ProtectionResult { cluster, enrolment_token: Some(token), install_command: Some(install_command) }))
 }
 
 /// Turn protection off: enrolment tokens are revoked and the nodes released (their
@@ -207,6 +217,10 @@ pub async fn open_protection(
     responses((status = 200, body = ProtectionResult)))]
 pub async fn close_protection(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ProtectionResult>> {
     let mut c = cluster(&st, &id).await?;
+    // The DaemonSet goes first: if the cluster's API fails, protection stays on.
+    if c.kind == "kubernetes" && c.protection {
+        super::kubernetes::remove_shield(&st, &c).await?;
+    }
     c.protection = false;
     st.store.update_cluster(&c).await?;
     st.store.revoke_enrolment_tokens(&id, now_ms()).await?;

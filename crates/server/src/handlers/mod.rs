@@ -8,6 +8,7 @@ pub mod events;
 pub mod groups;
 pub mod housekeeping;
 pub mod iam_policies;
+pub mod kubernetes;
 pub mod meta;
 pub mod policies;
 pub mod quotas;
