@@ -324,7 +324,12 @@ fn connected_shield_delivers_every_event_once_across_a_server_outage_and_a_kill(
     let mut shield = shield;
     shield.kill9();
     relay.hold.store(false, Ordering::Relaxed);
-    let restarted = Shield::start(&via_relay, &state, None);
+    // Restarted as a DaemonSet restarts it: the token still in its environment. The saved
+    // identity is kept (no second enrolment, no second node).
+    let identity = std::fs::read(state.join("node.json")).unwrap();
+    let restarted = Shield::start(&via_relay, &state, Some(&token));
+    assert_eq!(std::fs::read(state.join("node.json")).unwrap(), identity, "the node enrolled again");
+    assert_eq!(server.call("GET", "/api/v1/nodes", Some(&admin), None).1["total"], 1);
     expect_exactly_once(&server, &admin, &c, "killed", 30);
     let all = server.events_of(&admin, &c.id);
     let ids: std::collections::HashSet<&str> = all.iter().filter_map(|e| e["id"].as_str()).collect();

@@ -109,8 +109,10 @@ pub struct ConnectConfig {
     pub node_name: String,
 }
 
-/// The node's identity: read from the state directory, or obtained by enrolling with the
-/// token. A token given while an identity exists enrols again (a new credential).
+/// The node's identity: the one saved in the state directory for this server, or obtained
+/// by enrolling with the token when there is none, when the server refuses the saved
+/// credential, or when it belongs to another cluster than `--cluster`. A token that stays
+/// in the environment (a DaemonSet's) therefore enrols once, not at every restart.
 pub fn establish(config: &ConnectConfig, facts: serde_json::Value) -> Result<NodeIdentity, ConnectError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -135,8 +137,18 @@ pub fn establish(config: &ConnectConfig, facts: serde_json::Value) -> Result<Nod
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(format!("reading {}", file.display()))(e)),
     };
+    let usable = |saved: &NodeIdentity| {
+        if config.cluster.as_ref().is_some_and(|c| *c != saved.cluster_id) {
+            return false;
+        }
+        let beat = Heartbeat { shield_version: SHIELD_VERSION.to_owned(), facts: facts.clone(), policy_revision: 0 };
+        // Only a refusal of the credential sends the node to enrol again; a server that
+        // cannot be reached now says nothing about the credential.
+        !matches!(client.clone().with_credential(saved.credential.clone()).heartbeat(&beat), Err(e) if e.is_unauthorised())
+    };
     let identity = match (&config.enrolment_token, saved) {
         (None, Some(saved)) => saved,
+        (Some(_), Some(saved)) if usable(&saved) => saved,
         (None, None) => return Err(ConnectError::NotEnrolled { server: client.base().to_owned() }),
         (Some(token), _) => {
             let answer = client.enrol(&EnrolRequest {
