@@ -152,6 +152,27 @@ impl SecurityPolicyWrite {
     }
 }
 
+/// The canonical form of an image reference, so that `nginx`, `nginx:latest`,
+/// `docker.io/library/nginx:latest` and `index.docker.io/library/nginx` compare equal:
+/// the Docker Hub host and its `library/` namespace are removed, `:latest` is added when
+/// neither a tag nor a digest is given.
+pub fn normalise_image(reference: &str) -> String {
+    let mut r = reference.trim();
+    for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
+        if let Some(rest) = r.strip_prefix(prefix) {
+            r = rest;
+            break;
+        }
+    }
+    let r = r.strip_prefix("library/").unwrap_or(r);
+    if r.contains('@') {
+        return r.to_owned();
+    }
+    // A tag follows the last ':' only when no '/' comes after it (a registry port does).
+    let has_tag = r.rsplit_once(':').is_some_and(|(_, tag)| !tag.contains('/'));
+    if has_tag { r.to_owned() } else { format!("{r}:latest") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,25 +212,4 @@ mod tests {
         assert!(validate_image("app@sha256:abc").is_err());
         assert!(validate_image("a b:c").is_err());
     }
-}
-
-/// The canonical form of an image reference, so that `nginx`, `nginx:latest`,
-/// `docker.io/library/nginx:latest` and `index.docker.io/library/nginx` compare equal:
-/// the Docker Hub host and its `library/` namespace are removed, `:latest` is added when
-/// neither a tag nor a digest is given.
-pub fn normalise_image(reference: &str) -> String {
-    let mut r = reference.trim();
-    for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
-        if let Some(rest) = r.strip_prefix(prefix) {
-            r = rest;
-            break;
-        }
-    }
-    let r = r.strip_prefix("library/").unwrap_or(r);
-    if r.contains('@') {
-        return r.to_owned();
-    }
-    // A tag follows the last ':' only when no '/' comes after it (a registry port does).
-    let has_tag = r.rsplit_once(':').is_some_and(|(_, tag)| !tag.contains('/'));
-    if has_tag { r.to_owned() } else { format!("{r}:latest") }
 }

@@ -194,11 +194,11 @@ pub async fn open_protection(
         .await?;
     // A Kubernetes cluster gets the DaemonSet (which holds the token) before protection is
     // recorded as on; if the cluster's API fails, nothing changes and the token is revoked.
-    if c.kind == "kubernetes" {
-        if let Err(e) = super::kubernetes::deploy_shield(&st, &c, &token).await {
-            st.store.revoke_enrolment_tokens(&id, now_ms()).await?;
-            return Err(e);
-        }
+    if c.kind == "kubernetes"
+        && let Err(e) = super::kubernetes::deploy_shield(&st, &c, &token).await
+    {
+        st.store.revoke_enrolment_tokens(&id, now_ms()).await?;
+        return Err(e);
     }
     st.store.update_cluster(&c).await?;
     let view = NodeView::new(&st).await?;
