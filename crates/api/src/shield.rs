@@ -68,6 +68,12 @@ pub struct ProcessInfo {
 pub struct ContainerRef {
     pub id: String,
     pub name: String,
+    /// The Kubernetes pod and namespace, for a container a kubelet created (its
+    /// `io.kubernetes.pod.name` and `io.kubernetes.pod.namespace` labels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// A runtime event (SPEC 4). `id` is chosen by the shield and makes ingest idempotent.

@@ -264,6 +264,13 @@ fn check_event(s: &Scenario, c: &Container, event: Option<Value>) -> Result<(), 
             return Err(format!("{field} is {value}, expected {wanted}"));
         }
     }
+    // A container a kubelet would have made: the event names its pod and namespace.
+    for (label, field) in [("io.kubernetes.pod.name=", "pod"), ("io.kubernetes.pod.namespace=", "namespace")] {
+        let wanted = s.options.iter().find_map(|o| o.strip_prefix(label));
+        if e["container"].get(field).and_then(Value::as_str) != wanted {
+            return Err(format!("container.{field} is {}, expected {wanted:?}", e["container"][field]));
+        }
+    }
     if e["blocked"] != false || e["id"].as_str().is_none_or(str::is_empty) || e["time"].as_str().is_none() {
         return Err(format!("malformed event {e}"));
     }
@@ -335,7 +342,17 @@ fn shield_detects_abnormal_and_malicious_processes() {
     run_scenarios(
         "process",
         &[
-            with_text(run("exec-off-whitelist", &[], "id", "process", "abnormal-program"), "/usr/bin/id was executed"),
+            // Labelled as a kubelet labels a pod's container: the event names the pod.
+            with_text(
+                run(
+                    "exec-off-whitelist",
+                    &["--label", "io.kubernetes.pod.name=web-7f9c", "--label", "io.kubernetes.pod.namespace=shop"],
+                    "id",
+                    "process",
+                    "abnormal-program",
+                ),
+                "/usr/bin/id was executed",
+            ),
             with_text(
                 run(
                     "script-off-whitelist",

@@ -28,7 +28,12 @@ pub struct Container {
 
 impl Container {
     pub fn reference(&self) -> ContainerRef {
-        ContainerRef { id: self.info.id.clone(), name: self.info.name.clone() }
+        ContainerRef {
+            id: self.info.id.clone(),
+            name: self.info.name.clone(),
+            pod: self.info.pod.clone(),
+            namespace: self.info.namespace.clone(),
+        }
     }
 }
 

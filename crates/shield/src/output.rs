@@ -134,7 +134,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let emitter = Emitter::new(tx, Some("node-1".into()));
         let context = EventContext {
-            container: ContainerRef { id: "c".repeat(64), name: "web".into() },
+            container: ContainerRef { id: "c".repeat(64), name: "web".into(), pod: None, namespace: None },
             image: "nginx:1.25".into(),
             process_tree: vec![ProcessInfo { pid: 9, exe: "/usr/bin/id".into(), argv: vec!["id".into()] }],
         };

@@ -65,6 +65,15 @@ pub struct ContainerInfo {
     /// `HostConfig.PidMode` (`host` shares the host's pid namespace).
     pub pid_mode: String,
     pub mounts: Vec<Mount>,
+    /// The Kubernetes pod and namespace of a container a kubelet created (labels
+    /// `io.kubernetes.pod.name`, `io.kubernetes.pod.namespace`).
+    pub pod: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// A container label's value, when set and of a sane length.
+fn label(v: &Value, name: &str) -> Option<String> {
+    v["Config"]["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned)
 }
 
 impl ContainerInfo {
@@ -107,6 +116,8 @@ impl ContainerInfo {
             security_opt: strings(&host["SecurityOpt"]),
             pid_mode: s(&host["PidMode"]),
             mounts,
+            pod: label(v, "io.kubernetes.pod.name"),
+            namespace: label(v, "io.kubernetes.pod.namespace"),
         })
     }
 
@@ -242,7 +253,8 @@ mod tests {
     fn inspect_answers_are_read() {
         let id = "a".repeat(64);
         let v: Value = serde_json::from_str(&format!(
-            r#"{{"Id":"{id}","Name":"/web","Image":"sha256:{id}","Config":{{"Image":"nginx:1.25"}},
+            r#"{{"Id":"{id}","Name":"/web","Image":"sha256:{id}","Config":{{"Image":"nginx:1.25",
+            "Labels":{{"io.kubernetes.pod.name":"web-7f9c","io.kubernetes.pod.namespace":"shop"}}}},
             "State":{{"Pid":42,"Running":true}},
             "HostConfig":{{"Privileged":true,"CapAdd":["SYS_ADMIN"],"SecurityOpt":["seccomp=unconfined"],"PidMode":""}},
             "Mounts":[{{"Type":"bind","Source":"/etc","Destination":"/host/etc","RW":false}}]}}"#
@@ -255,6 +267,7 @@ mod tests {
         assert_eq!(info.mounts[0].destination, "/host/etc");
         assert!(!info.mounts[0].read_write);
         assert_eq!(info.short_id(), &id[..12]);
+        assert_eq!((info.pod.as_deref(), info.namespace.as_deref()), (Some("web-7f9c"), Some("shop")));
     }
 
     #[test]
@@ -264,6 +277,10 @@ mod tests {
         let odd = serde_json::json!({"Id": "b".repeat(64), "State": {"Pid": -1}, "Mounts": "no", "HostConfig": 3});
         let info = ContainerInfo::from_inspect(&odd).unwrap();
         assert_eq!((info.pid, info.mounts.len(), info.privileged), (0, 0, false));
+        let labels = serde_json::json!({"Id": "c".repeat(64), "Config": {"Labels": {"io.kubernetes.pod.name": 7,
+            "io.kubernetes.pod.namespace": ""}}});
+        let info = ContainerInfo::from_inspect(&labels).unwrap();
+        assert_eq!((info.pod, info.namespace), (None, None), "not text, or empty: no pod");
     }
 
     #[test]

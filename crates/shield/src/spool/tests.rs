@@ -10,7 +10,7 @@ fn event(n: u64) -> RuntimeEvent {
         time: "2026-11-27T00:00:00Z".into(),
         category: "process".into(),
         kind: "abnormal-program".into(),
-        container: ContainerRef { id: "c".repeat(64), name: "web".into() },
+        container: ContainerRef { id: "c".repeat(64), name: "web".into(), pod: None, namespace: None },
         image: "nginx:latest".into(),
         description: "x".repeat(200),
         blocked: false,
