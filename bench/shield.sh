@@ -9,8 +9,12 @@
 # stopped, goal < 100 MiB) and its summary line.
 # After the timed runs of each shield, one container executes /usr/bin/id (not whitelisted):
 # detect mode must report it, enforce mode must refuse it; the script says whether it did.
+# Then bench/shield-drops.sh measures the highest event rate the shield takes without losing
+# kernel events, and its peak RSS under that load (DROPS=0 leaves it out).
+# bench/shield-floor.sh measures what the syscall hooks themselves cost.
 #   bench/shield.sh            (as root, with the Docker engine running)
 #   RUNS=3 N_OPEN=… N_STAT=… N_EXEC=… bench/shield.sh
+#   CGUARD=/path/to/cguard bench/shield.sh     (another build, e.g. to compare two versions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -21,13 +25,13 @@ runs=${RUNS:-5}
 n_open=${N_OPEN:-400000}
 n_stat=${N_STAT:-1500000}
 n_exec=${N_EXEC:-3000}
-cguard=$root/target/release/cguard
+cguard=${CGUARD:-$root/target/release/cguard}
 
 [ "$(id -u)" = 0 ] || { echo "bench/shield.sh needs root (the shield loads eBPF programs)" >&2; exit 1; }
 
-# Build cguard unless the binary is newer than every source file of the workspace.
-if [ ! -x "$cguard" ] ||
-    [ -n "$(find crates Cargo.toml Cargo.lock -type f -newer "$cguard" -print -quit)" ]; then
+# Build cguard (unless CGUARD names a binary) when a source file of the workspace is newer.
+if [ -z "${CGUARD:-}" ] && { [ ! -x "$cguard" ] ||
+    [ -n "$(find crates Cargo.toml Cargo.lock -type f -newer "$cguard" -print -quit)" ]; }; then
     cargo build --release --quiet -p cguard
 fi
 docker image inspect "$image" >/dev/null 2>&1 || docker load -q -i "$archive" >/dev/null
@@ -54,8 +58,24 @@ policy_file() {
     echo "$file"
 }
 
+# Programs of any shield in the kernel (this script's and others'), when bpftool is there.
+shield_programs() {
+    if command -v bpftool >/dev/null; then { bpftool prog show 2>/dev/null || true; } | grep -c 'name shield_' || true; else echo 0; fi
+}
+own_programs=0
+# quiet: waits (60 s at most) until no other shield's programs are loaded: their syscall
+# hooks would slow down every run.
+quiet() {
+    for _ in $(seq 60); do
+        [ "$(shield_programs)" -le "$own_programs" ] && return 0
+        sleep 1
+    done
+    echo "another shield's programs stay loaded: the figures include their cost" >&2
+}
+
 # workload ARGS…: one container run; prints the loop's seconds.
 workload() {
+    quiet
     docker run --rm --network none -v "$work/bench:/bench:ro" "$image" /bench/workload "$@"
 }
 
@@ -67,11 +87,16 @@ median() {
 # start_shield MODE TAG: starts the shield, waits for `ready` (60 s at most).
 start_shield() {
     local log=$work/shield-$2.err
+    own_programs=0
+    quiet
     "$cguard" shield --standalone --policy-file "$(policy_file "$1")" \
         --events-file "$work/events-$2.jsonl" 2>"$log" &
     shield_pid=$!
     for _ in $(seq 600); do
-        grep -qx ready "$log" && return 0
+        if grep -qx ready "$log"; then
+            own_programs=$(shield_programs)
+            return 0
+        fi
         kill -0 "$shield_pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -86,6 +111,7 @@ stop_shield() {
     kill -TERM "$shield_pid"
     wait "$shield_pid" || echo "the shield exited with status $?" >&2
     shield_pid=
+    own_programs=0
     grep -h 'stopped;' "$work/shield-$1.err" | tail -1 >"$work/summary-$1" || echo "(no summary line)" >"$work/summary-$1"
     { grep -o '"category":"[a-z]*","type":"[a-z-]*"' "$work/events-$1.jsonl" 2>/dev/null || true; } |
         sed 's/"category":"\([a-z]*\)","type":"\([a-z-]*\)"/\1\/\2/' | sort | uniq -c |
@@ -149,3 +175,7 @@ for m in "${modes[@]}"; do
             "" "$(cat "$work/summary-$tag")" "" "$(cat "$work/types-$tag")"
     done
 done
+
+if [ "${DROPS:-1}" != 0 ]; then
+    CGUARD=$cguard IMAGE=$image bench/shield-drops.sh
+fi

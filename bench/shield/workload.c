@@ -4,9 +4,12 @@
  *   workload open N [PATH]   open, read and close PATH (default /etc/passwd) N times
  *   workload stat N [PATH]   stat PATH (default /etc/passwd) N times
  *   workload exec N [PROG]   fork and exec PROG (default /bin/true) N times, waiting for each
+ *   workload rate N RATE     personality(0xffffffff) (a query: changes nothing) N times at
+ *                            RATE calls per second, in bursts of one millisecond; a watched
+ *                            syscall, so each call is one shield event (bench/shield-drops.sh)
  *
  * Prints the elapsed seconds of the loop alone (CLOCK_MONOTONIC), so that the container's
- * start and stop are not measured. The loop starts after a pause of SETTLE_MS (not measured):
+ * start and stop are not measured; `rate` prints the calls per second it achieved. The loop starts after a pause of SETTLE_MS (not measured):
  * an enforce-mode shield protects a container on the engine's `start` event, up to ~130 ms
  * after its first program runs, and the loop must run under that protection.
  * Built static so that it runs in any image.
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,7 +35,7 @@ static double now(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: workload open|stat|exec N [PATH]\n");
+    fprintf(stderr, "usage: workload open|stat|exec N [PATH] | workload rate N RATE\n");
     return 2;
 }
 
@@ -87,6 +91,30 @@ static int loop_exec(long n, const char *prog) {
     return 0;
 }
 
+/* N personality queries at `rate` calls per second: each millisecond's share, then a sleep
+ * until the next millisecond (absolute deadlines, so that a late wake-up is caught up). */
+static int loop_rate(long n, long rate) {
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    double owed = 0;
+    for (long done = 0; done < n;) {
+        owed += (double)rate / 1000.0;
+        for (; owed >= 1.0 && done < n; owed -= 1.0, done++) {
+            if (personality(0xffffffff) < 0) {
+                fprintf(stderr, "personality: %s\n", strerror(errno));
+                return 1;
+            }
+        }
+        next.tv_nsec += 1000000L;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || argc > 4) return usage();
     char *end;
@@ -103,6 +131,12 @@ int main(int argc, char **argv) {
         rc = loop_stat(n, argc == 4 ? argv[3] : "/etc/passwd");
     } else if (strcmp(mode, "exec") == 0) {
         rc = loop_exec(n, argc == 4 ? argv[3] : "/bin/true");
+    } else if (strcmp(mode, "rate") == 0 && argc == 4) {
+        long rate = strtol(argv[3], &end, 10);
+        if (*end != '\0' || rate <= 0) return usage();
+        rc = loop_rate(n, rate);
+        if (rc == 0) printf("%.0f\n", (double)n / (now() - start));
+        return rc;
     } else {
         return usage();
     }

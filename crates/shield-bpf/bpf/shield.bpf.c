@@ -122,16 +122,20 @@ static __always_inline bool cgroup_watched(void)
 	return false;
 }
 
-/* The in-kernel container filter. `task` is the current task in every caller. */
+/*
+ * The in-kernel container filter. `task` is the current task in every caller, a trusted BTF
+ * pointer: its fields are read with direct (CO-RE relocated) loads, not helper calls, since
+ * the syscall programs run this for every watched call of every process.
+ */
 static __always_inline bool watched(const struct shield_config *cfg, struct task_struct *task)
 {
 	__u32 flags = cfg->flags;
 
-	if (cfg->ignore_tgid && BPF_CORE_READ(task, tgid) == cfg->ignore_tgid)
+	if (cfg->ignore_tgid && task->tgid == cfg->ignore_tgid)
 		return false;
 	if (flags & CFG_WATCH_ALL)
 		return true;
-	if ((flags & CFG_WATCH_CONTAINERS) && BPF_CORE_READ(task, thread_pid, level) > 0)
+	if ((flags & CFG_WATCH_CONTAINERS) && task->thread_pid->level > 0)
 		return true;
 	if ((flags & CFG_WATCH_CGROUPS) && cgroup_watched())
 		return true;
@@ -254,29 +258,30 @@ int BPF_PROG(shield_exit, struct task_struct *p)
 	return 0;
 }
 
-/* Runs on every syscall: a direct (CO-RE relocated) load from the trusted task pointer. */
+/* A 32-bit (ia32) syscall is running: a direct load from the trusted task pointer. */
 static __always_inline bool is_compat(struct task_struct *task)
 {
 	return task->thread_info.status & TS_COMPAT;
 }
 
+/* The six arguments from the saved user registers (direct loads from a BTF pointer). */
 static __always_inline void read_args(struct pt_regs *regs, bool compat, __u64 *args)
 {
 	if (compat) {
 		/* ia32 calling convention, 32-bit values */
-		args[0] = (__u32)BPF_CORE_READ(regs, bx);
-		args[1] = (__u32)BPF_CORE_READ(regs, cx);
-		args[2] = (__u32)BPF_CORE_READ(regs, dx);
-		args[3] = (__u32)BPF_CORE_READ(regs, si);
-		args[4] = (__u32)BPF_CORE_READ(regs, di);
-		args[5] = (__u32)BPF_CORE_READ(regs, bp);
+		args[0] = (__u32)regs->bx;
+		args[1] = (__u32)regs->cx;
+		args[2] = (__u32)regs->dx;
+		args[3] = (__u32)regs->si;
+		args[4] = (__u32)regs->di;
+		args[5] = (__u32)regs->bp;
 	} else {
-		args[0] = BPF_CORE_READ(regs, di);
-		args[1] = BPF_CORE_READ(regs, si);
-		args[2] = BPF_CORE_READ(regs, dx);
-		args[3] = BPF_CORE_READ(regs, r10);
-		args[4] = BPF_CORE_READ(regs, r8);
-		args[5] = BPF_CORE_READ(regs, r9);
+		args[0] = regs->di;
+		args[1] = regs->si;
+		args[2] = regs->dx;
+		args[3] = regs->r10;
+		args[4] = regs->r8;
+		args[5] = regs->r9;
 	}
 }
 
@@ -568,28 +573,48 @@ static __always_inline int handle_file(struct task_struct *task, const struct sh
 	return 1;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(shield_sys_enter, struct pt_regs *regs, long id)
+/*
+ * A file operation is a write by its flags alone (FLAGS_VALUE), or may be one: the cheap
+ * check that lets a read-only open, by far the most frequent watched call, return before
+ * anything else is looked at.
+ */
+static __always_inline bool may_write(const struct shield_config *cfg, const struct syscall_rule *rule,
+				      const __u64 *args)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	bool compat = is_compat(task);
+	if (rule->kind != RULE_FILE || (rule->flags_kind & FLAGS_KIND_MASK) != FLAGS_VALUE)
+		return true;
+	return ((__u32)pick(args, rule->flags_arg) & cfg->open_write_mask) != 0;
+}
+
+/*
+ * A watched call at sys_enter: `compat` calls use the ia32 half of the rule table. `files`
+ * is false for the per-syscall entry program, whose tracepoints are those of high-risk
+ * syscalls only: the file handling is left out of it, and out of its verification.
+ */
+static __always_inline int on_enter(struct task_struct *task, struct pt_regs *regs, long id, bool compat,
+				    bool files)
+{
 	struct syscall_rule *rule = rule_for(id, compat);
 	struct shield_config *cfg;
 	struct pending_call call = { .nr = (__u32)id };
 	__u64 tid, args[6];
 
-	if (!rule || rule->kind == RULE_NONE)
+	if (!rule || rule->kind == RULE_NONE || (rule->flags_kind & RULE_AT_EXIT))
+		return 0;
+	if (!files && rule->kind == RULE_FILE)
 		return 0;
 	cfg = get_config();
-	if (!cfg || !watched(cfg, task))
+	if (!cfg)
 		return 0;
 	read_args(regs, compat, args);
+	if (!may_write(cfg, rule, args) || !watched(cfg, task))
+		return 0;
 	tid = bpf_get_current_pid_tgid();
 	if (rule->kind == RULE_SYSCALL) {
 		call.state = PENDING_SYSCALL;
 		bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
 		emit_syscall(task, rule, id, args, compat, PHASE_ENTRY, 0);
-	} else if (rule->kind == RULE_FILE) {
+	} else if (files && rule->kind == RULE_FILE) {
 		int r = handle_file(task, cfg, rule, id, args, compat, false, 0);
 
 		if (r == 1)
@@ -603,52 +628,113 @@ int BPF_PROG(shield_sys_enter, struct pt_regs *regs, long id)
 }
 
 /*
- * sys_exit sees calls that seccomp refused before sys_enter (the tracepoint runs after
- * seccomp on x86), reports the outcome of calls reported at entry, and matches again
- * the paths that could not be read at entry (the kernel has faulted them in by now).
+ * A watched call at sys_exit. Sees calls that seccomp refused before sys_enter (the
+ * tracepoint runs after seccomp on x86), reports the outcome of calls reported at entry,
+ * and matches again the paths that could not be read at entry (the kernel has faulted them
+ * in by now). A call marked RULE_AT_EXIT was seen by no entry hook: it is reported here
+ * alone, file operations with their paths and result, syscalls as refused when they failed
+ * (seccomp's refusal and the handler's cannot be told apart here), otherwise as an entry
+ * event followed by its result.
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(shield_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int on_exit(struct task_struct *task, struct pt_regs *regs, long id, long ret, bool compat)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	bool compat = is_compat(task);
-	long id = regs->orig_ax;
 	struct syscall_rule *rule = rule_for(id, compat);
 	struct shield_config *cfg;
 	struct pending_call *call;
 	__u64 tid, args[6];
 	__u32 state = 0;
+	bool match_file = false;
 
 	if (!rule || rule->kind == RULE_NONE)
 		return 0;
 	cfg = get_config();
-	if (!cfg || !watched(cfg, task))
+	if (!cfg)
 		return 0;
-	tid = bpf_get_current_pid_tgid();
-	call = bpf_map_lookup_elem(&pending, &tid);
-	if (call && call->nr == (__u32)id)
-		state = call->state;
-	if (call)
-		bpf_map_delete_elem(&pending, &tid);
+	/* The saved argument registers are intact at exit (only ax holds the result). */
+	read_args(regs, compat, args);
+	/* A read-only open was not reported at entry and has nothing to report here. */
+	if (!may_write(cfg, rule, args) || !watched(cfg, task))
+		return 0;
 
-	switch (state) {
-	case PENDING_SYSCALL:
-		emit_result(task, id, compat, EVENT_SYSCALL, ret);
-		break;
-	case PENDING_FILE:
-		emit_result(task, id, compat, EVENT_FILE, ret);
-		break;
-	case PENDING_FILE_RETRY:
-		read_args(regs, compat, args);
-		handle_file(task, cfg, rule, id, args, compat, true, ret);
-		break;
-	default:
-		/* Not seen at entry: refused before it (seccomp), when it failed. */
-		if (rule->kind == RULE_SYSCALL && ret < 0) {
-			read_args(regs, compat, args);
+	if (rule->flags_kind & RULE_AT_EXIT) {
+		if (rule->kind == RULE_FILE) {
+			match_file = true;
+		} else if (ret < 0) {
 			emit_syscall(task, rule, id, args, compat, PHASE_REFUSED, ret);
+		} else {
+			emit_syscall(task, rule, id, args, compat, PHASE_ENTRY, 0);
+			emit_result(task, id, compat, EVENT_SYSCALL, ret);
 		}
-		break;
+	} else {
+		tid = bpf_get_current_pid_tgid();
+		call = bpf_map_lookup_elem(&pending, &tid);
+		if (call && call->nr == (__u32)id)
+			state = call->state;
+		if (call)
+			bpf_map_delete_elem(&pending, &tid);
+
+		switch (state) {
+		case PENDING_SYSCALL:
+			emit_result(task, id, compat, EVENT_SYSCALL, ret);
+			break;
+		case PENDING_FILE:
+			emit_result(task, id, compat, EVENT_FILE, ret);
+			break;
+		case PENDING_FILE_RETRY:
+			match_file = true;
+			break;
+		default:
+			/* Not seen at entry: refused before it (seccomp), when it failed. */
+			if (rule->kind == RULE_SYSCALL && ret < 0)
+				emit_syscall(task, rule, id, args, compat, PHASE_REFUSED, ret);
+			break;
+		}
 	}
+	/* One call site: the path matching is inlined (and verified) once. */
+	if (match_file)
+		handle_file(task, cfg, rule, id, args, compat, true, ret);
 	return 0;
+}
+
+/*
+ * The context of a syscalls/sys_enter_NAME tracepoint program (the layout of the event's
+ * format file). Its first word is not the user's registers: those come from the task.
+ */
+struct syscall_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+/*
+ * The per-syscall entry hook: attached by the loader to syscalls/sys_enter_NAME of each
+ * high-risk syscall that has a tracepoint. These tracepoints fire for x86_64 calls only
+ * (never for ia32 ones) and cost other syscalls almost nothing, unlike a raw sys_enter
+ * program, which runs on every syscall of the host.
+ */
+SEC("tracepoint/syscalls/sys_enter")
+int shield_tp_enter(struct syscall_enter_ctx *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return on_enter(task, (struct pt_regs *)bpf_task_pt_regs(task), ctx->nr, false, false);
+}
+
+/* The raw entry hook (every syscall of the host): with ProbeConfig's `Raw` syscall hooks. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(shield_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return on_enter(task, regs, id, is_compat(task), true);
+}
+
+/* The exit hook: every syscall of the host, whichever the entry hooks are. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(shield_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return on_exit(task, regs, regs->orig_ax, ret, is_compat(task));
 }

@@ -69,6 +69,10 @@
 #define FLAGS_OPEN_HOW 1 /* the flags argument points to a struct open_how */
 #define FLAGS_ALWAYS 2   /* the call always writes (rename, unlink, ...) */
 #define FLAGS_KIND_MASK 0x0f
+/* Or-ed into flags_kind: no sys_enter hook sees this call (a file operation, an ia32 call
+ * or a syscall without its own tracepoint, when the entry hooks are the per-syscall
+ * tracepoints of the high-risk syscalls): the sys_exit program reports it on its own. */
+#define RULE_AT_EXIT 0x40
 /* Or-ed into flags_kind: the second path is a literal (a symlink's target), never
  * resolved against a directory, so it is matched by the rules but never reported as
  * unresolved. */

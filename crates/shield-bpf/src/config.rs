@@ -24,10 +24,36 @@ pub struct ProbeConfig {
     /// File operations reported when they write a path that matches a path rule.
     pub file_ops: Vec<FileOp>,
     /// Attach the `sys_exit` program: results of reported calls ([`crate::Event::Result`]),
-    /// calls refused by seccomp before `sys_enter`, and paths that were not resident at
-    /// entry. Each attached syscall tracepoint costs every syscall on the host about 70 ns
-    /// (measured on a 2-core VM); without this one, those three are not reported.
+    /// calls refused by seccomp before `sys_enter`, paths that were not resident at entry,
+    /// and, with [`SyscallHooks::PerSyscall`], file operations, ia32 calls and syscalls
+    /// without a tracepoint. Without it the entry hook is the raw one ([`SyscallHooks::Raw`])
+    /// and those are not reported.
     pub syscall_exit: bool,
+    /// Which hooks see syscalls at entry.
+    pub syscall_hooks: SyscallHooks,
+}
+
+/// Which hooks see syscalls at entry; the exit hook is `tp_btf/sys_exit` in both cases.
+///
+/// A program on the raw `sys_enter` or `sys_exit` tracepoint runs on every syscall of every
+/// process of the host, and that call alone costs each syscall tens of nanoseconds (see
+/// `docs/shield-kernel.md`, "Cost"). A per-syscall tracepoint (`syscalls/sys_enter_NAME`)
+/// costs the other syscalls almost nothing, but a call that has one attached costs more
+/// than with a raw program, and it fires for x86_64 calls only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyscallHooks {
+    /// The high-risk syscalls ([`crate::Syscall`]) at their own `syscalls/sys_enter_NAME`
+    /// tracepoints; everything else at `sys_exit` only: file operations (paths read and
+    /// matched when the call returns, the event carrying its result), ia32 calls, and
+    /// syscalls the kernel has no tracepoint for (a syscall it does not implement). Needs
+    /// tracefs, which the loader mounts at `/sys/kernel/tracing` when it is not mounted;
+    /// without it, or without the exit hook, the loader falls back to [`SyscallHooks::Raw`].
+    #[default]
+    PerSyscall,
+    /// `tp_btf/sys_enter`: every syscall of the host runs the entry program; file
+    /// operations are matched at entry (and again at exit when a path was not resident),
+    /// ia32 calls are seen at entry like the others.
+    Raw,
 }
 
 impl Default for ProbeConfig {
@@ -38,6 +64,7 @@ impl Default for ProbeConfig {
             syscalls: Syscall::ALL.to_vec(),
             file_ops: FileOp::ALL.to_vec(),
             syscall_exit: true,
+            syscall_hooks: SyscallHooks::default(),
         }
     }
 }

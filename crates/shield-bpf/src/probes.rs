@@ -5,28 +5,39 @@ use std::time::{Duration, Instant};
 
 use aya::maps::lpm_trie::Key;
 use aya::maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf};
-use aya::programs::BtfTracePoint;
+use aya::programs::{BtfTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-use crate::abi::{self, COUNTER_SLOTS, NAME_LEN, PATH_LEN, SYSCALL_RULE_SLOTS, SYSCALL_SLOTS, maps, size};
-use crate::config::{ProbeConfig, Settings};
+use crate::abi::{
+    self, COUNTER_SLOTS, NAME_LEN, PATH_LEN, RULE_AT_EXIT, SYSCALL_RULE_SLOTS, SYSCALL_SLOTS, SyscallRule, maps, size,
+};
+use crate::config::{ProbeConfig, Settings, SyscallHooks};
 use crate::error::{LoadError, MapError, PollError, map_error};
 use crate::event::Event;
 use crate::objects;
 use crate::rules::{Encoded, PathRule};
-use crate::syscalls::{FILE_SYSCALLS, FileOp, Syscall, file_rule, syscall_rule};
+use crate::syscalls::{FILE_SYSCALLS, FileOp, Syscall, file_rule, syscall_by_number, syscall_rule};
+use crate::tracefs;
 
-/// The programs and the tracepoints they attach to.
-const PROGRAMS: [(&str, &str); 4] = [
-    ("shield_exec", "sched_process_exec"),
-    ("shield_exit", "sched_process_exit"),
-    ("shield_sys_enter", "sys_enter"),
-    ("shield_sys_exit", "sys_exit"),
-];
+/// A program and where it is attached.
+#[derive(Debug, Clone, Copy)]
+enum Hook {
+    /// A BTF tracepoint.
+    Btf(&'static str),
+    /// The `syscalls/sys_enter_NAME` tracepoint of each high-risk syscall that has one.
+    SyscallEntries,
+}
 
-/// The program that [`ProbeConfig::syscall_exit`] leaves out.
-const SYS_EXIT_PROGRAM: &str = "shield_sys_exit";
+/// The process programs, attached in every configuration.
+const EXEC: (&str, Hook) = ("shield_exec", Hook::Btf("sched_process_exec"));
+const EXIT: (&str, Hook) = ("shield_exit", Hook::Btf("sched_process_exit"));
+/// The entry program of [`SyscallHooks::Raw`]: every syscall of the host.
+const RAW_ENTER: (&str, Hook) = ("shield_sys_enter", Hook::Btf("sys_enter"));
+/// The entry program of [`SyscallHooks::PerSyscall`].
+const SYSCALL_ENTER: (&str, Hook) = ("shield_tp_enter", Hook::SyscallEntries);
+/// The exit program ([`ProbeConfig::syscall_exit`]): every syscall of the host.
+const SYS_EXIT: (&str, Hook) = ("shield_sys_exit", Hook::Btf("sys_exit"));
 
 /// Events emitted and dropped (ring buffer full) for one event kind, summed over CPUs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,7 +80,7 @@ impl EventCounters {
 }
 
 /// How long loading took: `load` covers parsing, map creation, map filling and the
-/// verifier; `attach` the four attachments.
+/// verifier; `attach` the attachments (one per per-syscall tracepoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadTimings {
     pub load: Duration,
@@ -89,11 +100,21 @@ pub struct Probes {
     cgroups: HashMap<MapData, u64, u8>,
     decode_errors: u64,
     timings: LoadTimings,
+    /// The hooks in effect (the configured ones, or `Raw` after a fallback).
+    hooks: SyscallHooks,
+    /// x86_64 numbers of the high-risk syscalls whose own entry tracepoint has the program.
+    entry_tracepoints: Vec<u32>,
+    /// The programs loaded and attached, in order.
+    programs: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Probes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Probes").field("timings", &self.timings).field("decode_errors", &self.decode_errors).finish()
+        f.debug_struct("Probes")
+            .field("timings", &self.timings)
+            .field("hooks", &self.hooks)
+            .field("decode_errors", &self.decode_errors)
+            .finish()
     }
 }
 
@@ -107,7 +128,8 @@ where
 
 impl Probes {
     /// Loads the programs, fills their maps from `config` and attaches them. Requires
-    /// root (or `CAP_BPF` with `CAP_PERFMON`) and a kernel with BTF and ring buffers.
+    /// root (or `CAP_BPF` with `CAP_PERFMON`, and `CAP_SYS_ADMIN` to mount tracefs when it
+    /// is not mounted) and a kernel with BTF and ring buffers.
     pub fn load(config: &ProbeConfig) -> Result<Probes, LoadError> {
         config.validate().map_err(LoadError::Config)?;
         let started = Instant::now();
@@ -125,6 +147,12 @@ impl Probes {
         let path_rules = take(&mut ebpf, maps::PATH_RULES)?;
         let name_rules = take(&mut ebpf, maps::NAME_RULES)?;
         let cgroups = take(&mut ebpf, maps::WATCHED_CGROUPS)?;
+        let (hooks, entries) = syscall_entries(config);
+        let programs = match (hooks, config.syscall_exit) {
+            (SyscallHooks::PerSyscall, _) => vec![EXEC, EXIT, SYSCALL_ENTER, SYS_EXIT],
+            (SyscallHooks::Raw, true) => vec![EXEC, EXIT, RAW_ENTER, SYS_EXIT],
+            (SyscallHooks::Raw, false) => vec![EXEC, EXIT, RAW_ENTER],
+        };
         let mut probes = Probes {
             ebpf,
             ring,
@@ -136,35 +164,67 @@ impl Probes {
             cgroups,
             decode_errors: 0,
             timings: LoadTimings { load: Duration::ZERO, attach: Duration::ZERO },
+            hooks,
+            entry_tracepoints: entries.iter().map(|(nr, _)| *nr).collect(),
+            programs: programs.iter().map(|(name, _)| *name).collect(),
         };
         // The filters are in place before the first event can be sent.
         probes.apply_settings(&config.settings)?;
         probes.set_watched(&config.syscalls, &config.file_ops)?;
 
-        let programs: Vec<_> =
-            PROGRAMS.into_iter().filter(|(name, _)| config.syscall_exit || *name != SYS_EXIT_PROGRAM).collect();
-        for &(name, tracepoint) in &programs {
-            probes
-                .program(name)?
-                .load(tracepoint, &btf)
-                .map_err(|source| LoadError::Program { program: name, source })?;
+        for &(name, hook) in &programs {
+            let loaded = match hook {
+                Hook::Btf(tracepoint) => probes.btf_program(name)?.load(tracepoint, &btf),
+                Hook::SyscallEntries => probes.tracepoint_program(name)?.load(),
+            };
+            loaded.map_err(|source| LoadError::Program { program: name, source })?;
         }
         let loaded = Instant::now();
-        for &(name, _) in &programs {
-            probes.program(name)?.attach().map_err(|source| LoadError::Attach { program: name, source })?;
+        for &(name, hook) in &programs {
+            let attached = match hook {
+                Hook::Btf(_) => probes.btf_program(name)?.attach().map(drop),
+                Hook::SyscallEntries => {
+                    let program = probes.tracepoint_program(name)?;
+                    entries.iter().try_for_each(|(_, tracepoint)| {
+                        program.attach("syscalls", &format!("sys_enter_{tracepoint}")).map(drop)
+                    })
+                }
+            };
+            attached.map_err(|source| LoadError::Attach { program: name, source })?;
         }
         probes.timings = LoadTimings { load: loaded - started, attach: loaded.elapsed() };
         tracing::debug!(
             load_ms = probes.timings.load.as_millis(),
             attach_ms = probes.timings.attach.as_millis(),
+            hooks = ?probes.hooks,
+            entry_tracepoints = probes.entry_tracepoints.len(),
             "shield probes attached"
         );
         Ok(probes)
     }
 
-    fn program(&mut self, name: &'static str) -> Result<&mut BtfTracePoint, LoadError> {
+    fn btf_program(&mut self, name: &'static str) -> Result<&mut BtfTracePoint, LoadError> {
         let program = self.ebpf.program_mut(name).ok_or(LoadError::Missing { what: "program", name })?;
         program.try_into().map_err(|source| LoadError::Program { program: name, source })
+    }
+
+    fn tracepoint_program(&mut self, name: &'static str) -> Result<&mut TracePoint, LoadError> {
+        let program = self.ebpf.program_mut(name).ok_or(LoadError::Missing { what: "program", name })?;
+        program.try_into().map_err(|source| LoadError::Program { program: name, source })
+    }
+
+    /// The syscall hooks in effect: [`ProbeConfig::syscall_hooks`], or
+    /// [`SyscallHooks::Raw`] when per-syscall tracepoints could not be used (no tracefs, or
+    /// no exit hook).
+    pub fn syscall_hooks(&self) -> SyscallHooks {
+        self.hooks
+    }
+
+    /// The high-risk syscalls seen at their own entry tracepoint ([`SyscallHooks::PerSyscall`]);
+    /// the others (those the kernel has no tracepoint for) are seen at `sys_exit` only.
+    /// Empty with [`SyscallHooks::Raw`], where every syscall is seen at entry.
+    pub fn entry_tracepoints(&self) -> Vec<Syscall> {
+        self.entry_tracepoints.iter().filter_map(|&nr| syscall_by_number(nr, false)).collect()
     }
 
     /// How long loading and attaching took.
@@ -172,13 +232,13 @@ impl Probes {
         self.timings
     }
 
-    /// Instructions the verifier processed for each program (the kernel's limit is one
-    /// million): how much room the programs have left to grow. `None` for a program that
-    /// is not loaded, or when the kernel does not report it.
+    /// Instructions the verifier processed for each loaded program (the kernel's limit is
+    /// one million): how much room the programs have left to grow. `None` when the kernel
+    /// does not report it.
     pub fn verified_instructions(&self) -> Vec<(&'static str, Option<u32>)> {
-        PROGRAMS
+        self.programs
             .iter()
-            .map(|(name, _)| {
+            .map(|name| {
                 let count = self
                     .ebpf
                     .program(name)
@@ -195,8 +255,19 @@ impl Probes {
     }
 
     /// Replaces the set of watched syscalls and file operations (both the x86_64 and the
-    /// ia32 numbers). Calls outside the set cost one array lookup in the kernel.
+    /// ia32 numbers). Calls outside the set cost one array lookup in the kernel. With
+    /// [`SyscallHooks::PerSyscall`], the calls no entry hook sees are marked for the exit
+    /// program to report on its own.
     pub fn set_watched(&mut self, syscalls: &[Syscall], file_ops: &[FileOp]) -> Result<(), MapError> {
+        let per_syscall = self.hooks == SyscallHooks::PerSyscall;
+        let entries = &self.entry_tracepoints;
+        // The rule, marked when the entry hooks do not see the call.
+        let rule = |mut rule: SyscallRule, seen_at_entry: bool| {
+            if per_syscall && !seen_at_entry {
+                rule.flags_kind |= RULE_AT_EXIT;
+            }
+            rule.encode()
+        };
         let mut table = vec![[0u8; size::SYSCALL_RULE]; SYSCALL_RULE_SLOTS as usize];
         let mut put = |nr: Option<u32>, ia32: bool, rule: [u8; size::SYSCALL_RULE]| {
             if let Some(nr) = nr.filter(|&nr| nr < SYSCALL_SLOTS) {
@@ -204,12 +275,14 @@ impl Probes {
             }
         };
         for syscall in syscalls {
-            put(syscall.number(), false, syscall_rule(*syscall).encode());
-            put(syscall.number_ia32(), true, syscall_rule(*syscall).encode());
+            let traced = syscall.number().is_some_and(|nr| entries.contains(&nr));
+            put(syscall.number(), false, rule(syscall_rule(*syscall), traced));
+            // The per-syscall tracepoints never fire for ia32 calls.
+            put(syscall.number_ia32(), true, rule(syscall_rule(*syscall), false));
         }
         for call in FILE_SYSCALLS.iter().filter(|call| file_ops.contains(&call.op)) {
-            put(call.x64, false, file_rule(call).encode());
-            put(call.ia32, true, file_rule(call).encode());
+            put(call.x64, false, rule(file_rule(call), false));
+            put(call.ia32, true, rule(file_rule(call), false));
         }
         for (slot, rule) in (0u32..).zip(table) {
             self.syscall_rules.set(slot, rule, 0).map_err(map_error(maps::SYSCALL_RULES))?;
@@ -308,4 +381,31 @@ impl Probes {
             result: kind(abi::EVENT_RESULT),
         })
     }
+}
+
+/// The hooks to use and, with [`SyscallHooks::PerSyscall`], the high-risk syscalls that have
+/// an entry tracepoint (x86_64 number and tracepoint name).
+fn syscall_entries(config: &ProbeConfig) -> (SyscallHooks, Vec<(u32, &'static str)>) {
+    if config.syscall_hooks == SyscallHooks::Raw {
+        return (SyscallHooks::Raw, Vec::new());
+    }
+    if !config.syscall_exit {
+        // File operations, ia32 calls and untraced syscalls would be seen by nothing.
+        tracing::debug!("without the exit program, syscalls are seen by the raw entry program");
+        return (SyscallHooks::Raw, Vec::new());
+    }
+    let root = match tracefs::ensure_mounted() {
+        Ok(root) => root,
+        Err(error) => {
+            tracing::warn!(%error, "tracefs is not available: the syscall programs run on every syscall (raw sys_enter)");
+            return (SyscallHooks::Raw, Vec::new());
+        }
+    };
+    // Every high-risk syscall, watched or not: the watched set can change without reloading.
+    let entries = Syscall::ALL
+        .iter()
+        .filter_map(|s| Some((s.number()?, s.tracepoint_name())))
+        .filter(|(_, name)| tracefs::has_syscall_enter(&root, name))
+        .collect();
+    (SyscallHooks::PerSyscall, entries)
 }

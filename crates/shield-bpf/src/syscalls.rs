@@ -75,6 +75,17 @@ syscalls! {
     IoUringSetup = "io_uring_setup", Some(425), Some(425), None;
 }
 
+impl Syscall {
+    /// The name of the syscall's tracepoints (`syscalls/sys_enter_NAME`): the name of the
+    /// kernel's definition, which is `umount` for umount2.
+    pub(crate) fn tracepoint_name(self) -> &'static str {
+        match self {
+            Syscall::Umount2 => "umount",
+            other => other.name(),
+        }
+    }
+}
+
 /// The kind of change a file operation makes (several syscalls share one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FileOp {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use shield_bpf::{Event, FileOp, MatchKind, PathMatch, PathRule, Probes, ResultOf};
+use shield_bpf::{Event, FileOp, MatchKind, PathMatch, PathRule, Probes, ResultOf, SyscallHooks};
 
-use crate::support::{Container, collect, collect_until, load};
+use crate::support::{Container, collect, collect_until, load, load_with};
 
 const O_WRONLY: u32 = 0o1;
 const O_CREAT: u32 = 0o100;
@@ -38,17 +38,44 @@ fn is_write_to(e: &Event, wanted: &str) -> bool {
         if path.path == Path::new(wanted) || path2.as_ref().is_some_and(|p| p.path == Path::new(wanted)))
 }
 
+/// The event that ends a write of `sh`: its result, which comes with the file event when the
+/// file operations are seen at exit only, and as a result event when they are seen at entry.
+fn write_completed(e: &Event, hooks: SyscallHooks) -> bool {
+    match hooks {
+        SyscallHooks::PerSyscall => {
+            matches!(e, Event::FileWrite { completed: Some(_), process, .. } if process.comm == "sh")
+        }
+        SyscallHooks::Raw => {
+            matches!(e, Event::Result { of: ResultOf::FileWrite, process, .. } if process.comm == "sh")
+        }
+    }
+}
+
+/// The result of `sh`'s write, from the file event or from its result event.
+fn write_result(events: &[Event]) -> Option<i64> {
+    events.iter().find_map(|e| match e {
+        Event::FileWrite { completed: Some(ret), process, .. } if process.comm == "sh" => Some(*ret),
+        Event::Result { of: ResultOf::FileWrite, ret, process, .. } if process.comm == "sh" => Some(*ret),
+        _ => None,
+    })
+}
+
 #[test]
-fn a_write_to_a_protected_file_is_reported_and_other_writes_are_not() {
-    let mut probes = load();
+fn a_write_to_a_protected_file_is_reported_at_exit_with_its_result() {
+    a_write_to_a_protected_file_is_reported_and_other_writes_are_not(SyscallHooks::PerSyscall);
+}
+
+#[test]
+fn a_write_to_a_protected_file_is_reported_at_entry_with_the_raw_hooks() {
+    a_write_to_a_protected_file_is_reported_and_other_writes_are_not(SyscallHooks::Raw);
+}
+
+fn a_write_to_a_protected_file_is_reported_and_other_writes_are_not(hooks: SyscallHooks) {
+    let mut probes = load_with(hooks);
     protect(&mut probes, &[("/etc/passwd", 7)]);
     let container = Container::start(&[]);
     container.sh("echo y > /tmp/x; cat /etc/passwd > /dev/null; echo x >> /etc/passwd");
-    let events = collect(&mut probes, container.cgroup_id, |events| {
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Result { of: ResultOf::FileWrite, process, .. } if process.comm == "sh"))
-    });
+    let events = collect(&mut probes, container.cgroup_id, |events| events.iter().any(|e| write_completed(e, hooks)));
     let sh: Vec<_> = events.iter().filter(|e| e.process().comm == "sh").cloned().collect();
     assert_eq!(
         writes(&sh),
@@ -61,10 +88,19 @@ fn a_write_to_a_protected_file_is_reported_and_other_writes_are_not() {
     assert_eq!(flags & (O_WRONLY | O_CREAT | O_APPEND), O_WRONLY | O_CREAT | O_APPEND);
     assert!(*name == "openat" || *name == "open", "{name}");
     assert_eq!(path.dirfd, None);
-    assert_eq!(*completed, None);
-    // `cat` only read the file: no event. The result of the write-open follows.
+    // `cat` only read the file: no event. The result of the write-open comes with the event
+    // (seen at exit), or follows it (seen at entry).
     assert!(!events.iter().any(|e| e.process().comm == "cat" && matches!(e, Event::FileWrite { .. })));
-    assert!(sh.iter().any(|e| matches!(e, Event::Result { ret, .. } if *ret >= 0)));
+    match hooks {
+        SyscallHooks::PerSyscall => {
+            assert!(completed.is_some_and(|fd| fd >= 0), "{completed:?}");
+            assert!(!sh.iter().any(|e| matches!(e, Event::Result { .. })), "{sh:#?}");
+        }
+        SyscallHooks::Raw => {
+            assert_eq!(*completed, None);
+            assert!(sh.iter().any(|e| matches!(e, Event::Result { ret, .. } if *ret >= 0)));
+        }
+    }
 }
 
 #[test]
@@ -140,29 +176,30 @@ fn rename_unlink_chmod_and_link_match_either_path() {
 
 #[test]
 fn a_write_refused_by_a_read_only_file_system_reports_erofs() {
-    let mut probes = load();
-    protect(&mut probes, &[("/etc/passwd", 1)]);
-    let container = Container::start(&["--read-only"]);
-    let output = container.sh("echo x >> /etc/passwd");
-    assert!(!output.status.success());
-    let events = collect_until(
-        &mut probes,
-        container.cgroup_id,
-        |e| matches!(e, Event::Result { of: ResultOf::FileWrite, process, .. } if process.comm == "sh"),
-    );
-    assert!(events.iter().any(|e| is_write_to(e, "/etc/passwd")));
-    let ret = events.iter().find_map(|e| match e {
-        Event::Result { of: ResultOf::FileWrite, ret, process, .. } if process.comm == "sh" => Some(*ret),
-        _ => None,
-    });
-    assert_eq!(ret, Some(-EROFS));
+    for hooks in [SyscallHooks::PerSyscall, SyscallHooks::Raw] {
+        let mut probes = load_with(hooks);
+        protect(&mut probes, &[("/etc/passwd", 1)]);
+        let container = Container::start(&["--read-only"]);
+        let output = container.sh("echo x >> /etc/passwd");
+        assert!(!output.status.success());
+        let events = collect_until(&mut probes, container.cgroup_id, |e| write_completed(e, hooks));
+        assert!(events.iter().any(|e| is_write_to(e, "/etc/passwd")));
+        assert_eq!(write_result(&events), Some(-EROFS), "{hooks:?}");
+    }
 }
 
 /// A path in a page that is not resident cannot be read at sys_enter (these programs cannot
-/// take a page fault); it is read again at sys_exit, after the kernel faulted it in.
+/// take a page fault); it is read again at sys_exit, after the kernel faulted it in. (The
+/// per-syscall hooks read every path at exit.)
 #[test]
 fn a_path_not_resident_at_entry_is_matched_at_exit() {
-    let mut probes = load();
+    for hooks in [SyscallHooks::Raw, SyscallHooks::PerSyscall] {
+        a_path_not_resident_is_matched(hooks);
+    }
+}
+
+fn a_path_not_resident_is_matched(hooks: SyscallHooks) {
+    let mut probes = load_with(hooks);
     protect(&mut probes, &[("/etc/passwd", 1)]);
     let container = Container::start(&[]);
     let output = container.sh("/helpers/actions cold-open /helpers/cold-path");

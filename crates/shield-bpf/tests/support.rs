@@ -6,7 +6,7 @@ use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use shield_bpf::{Event, ProbeConfig, Probes};
+use shield_bpf::{Event, ProbeConfig, Probes, SyscallHooks};
 
 /// How long a test waits for the events it expects.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -57,6 +57,14 @@ impl Container {
 /// Loads the programs with the default configuration.
 pub fn load() -> Probes {
     Probes::load(&ProbeConfig::default()).expect("the shield's programs load and attach (as root)")
+}
+
+/// Loads the programs with the given syscall hooks, and checks that they are the ones used.
+pub fn load_with(hooks: SyscallHooks) -> Probes {
+    let probes = Probes::load(&ProbeConfig { syscall_hooks: hooks, ..ProbeConfig::default() })
+        .expect("the shield's programs load and attach (as root)");
+    assert_eq!(probes.syscall_hooks(), hooks);
+    probes
 }
 
 /// Collects the events of one cgroup until `done` holds for the events so far.

@@ -2,9 +2,9 @@
 
 use std::ffi::OsString;
 
-use shield_bpf::{Event, FileOp, ResultOf, Syscall, SyscallPhase};
+use shield_bpf::{Event, FileOp, ResultOf, Syscall, SyscallHooks, SyscallPhase};
 
-use crate::support::{Container, collect, collect_until, exec_tgid, load};
+use crate::support::{Container, collect, collect_until, exec_tgid, load, load_with};
 
 const EPERM: i64 = 1;
 
@@ -94,25 +94,85 @@ fn mount_reports_its_source_and_its_failure() {
 }
 
 /// A 64-bit process can enter through `int 0x80`, where syscall numbers are the ia32 ones:
-/// the rule table covers both, so this is no way around the filter.
+/// the rule table covers both, so this is no way around the filter. The per-syscall
+/// tracepoints never fire for ia32 calls: with them, the exit program reports the call, as
+/// an entry event followed by its result when it succeeded.
 #[test]
 fn the_ia32_entry_is_watched_with_ia32_numbers() {
+    for hooks in [SyscallHooks::PerSyscall, SyscallHooks::Raw] {
+        let mut probes = load_with(hooks);
+        let container = Container::start(&["--security-opt", "seccomp=unconfined"]);
+        let output = container.sh("/helpers/actions int80-unshare");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "0", "{output:?}");
+        let events = collect_until(
+            &mut probes,
+            container.cgroup_id,
+            |e| matches!(e, Event::Result { compat: true, process, .. } if process.comm == "actions"),
+        );
+        let entry = events.iter().find_map(|e| match e {
+            Event::Syscall { process, nr, name, syscall, compat, args, phase, .. } if process.comm == "actions" => {
+                Some((*nr, *name, *syscall, *compat, args[0], *phase))
+            }
+            _ => None,
+        });
+        let expected = (310, "unshare", Some(Syscall::Unshare), true, 0x1000_0000, SyscallPhase::Entry);
+        assert_eq!(entry, Some(expected), "{hooks:?}");
+    }
+}
+
+/// An ia32 call that seccomp refuses reaches no entry hook; the exit program reports it.
+#[test]
+fn an_ia32_call_refused_by_seccomp_is_reported_from_sys_exit() {
+    for hooks in [SyscallHooks::PerSyscall, SyscallHooks::Raw] {
+        let mut probes = load_with(hooks);
+        let container = Container::start(&[]);
+        let output = container.sh("/helpers/actions int80-unshare");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), (-EPERM).to_string(), "{output:?}");
+        let events = collect_until(
+            &mut probes,
+            container.cgroup_id,
+            |e| matches!(e, Event::Syscall { compat: true, process, .. } if process.comm == "actions"),
+        );
+        let seen: Vec<_> = events
+            .iter()
+            .filter(|e| e.process().comm == "actions" && matches!(e, Event::Syscall { .. } | Event::Result { .. }))
+            .map(|e| match e {
+                Event::Syscall { nr, syscall, compat, phase, .. } => (*nr, *syscall, *compat, Some(*phase)),
+                Event::Result { nr, compat, .. } => (*nr, None, *compat, None),
+                _ => unreachable!(),
+            })
+            .collect();
+        let refused = SyscallPhase::RefusedBeforeEntry { ret: -EPERM };
+        assert_eq!(seen, vec![(310, Some(Syscall::Unshare), true, Some(refused))], "{hooks:?}");
+    }
+}
+
+/// A high-risk syscall is reported whether or not the kernel has a tracepoint for it (it has
+/// none for a syscall it does not implement, like init_module without module support).
+#[test]
+fn every_high_risk_syscall_has_an_entry_hook_or_is_left_to_the_exit_program() {
     let mut probes = load();
-    let container = Container::start(&["--security-opt", "seccomp=unconfined"]);
-    let output = container.sh("/helpers/actions int80-unshare");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "0", "{output:?}");
-    let events = collect_until(
-        &mut probes,
-        container.cgroup_id,
-        |e| matches!(e, Event::Result { compat: true, process, .. } if process.comm == "actions"),
-    );
-    let entry = events.iter().find_map(|e| match e {
-        Event::Syscall { process, nr, name, syscall, compat, args, phase, .. } if process.comm == "actions" => {
-            Some((*nr, *name, *syscall, *compat, args[0], *phase))
-        }
-        _ => None,
+    assert_eq!(probes.syscall_hooks(), SyscallHooks::PerSyscall);
+    let traced = probes.entry_tracepoints();
+    // Every kernel with syscall tracepoints implements unshare.
+    assert!(traced.contains(&Syscall::Unshare), "{traced:?}");
+    assert!(load_with(SyscallHooks::Raw).entry_tracepoints().is_empty());
+    // Docker's profile refuses init_module and kexec_load to a container without the
+    // capabilities: reported from sys_exit, with or without a tracepoint for them.
+    let container = Container::start(&[]);
+    container.sh("perl -e 'syscall(175, 0, 0, 0); syscall(246, 0, 0, 0, 0)'");
+    let events = collect_until(&mut probes, container.cgroup_id, |e| {
+        matches!(e, Event::Syscall { syscall: Some(Syscall::KexecLoad), .. })
     });
-    assert_eq!(entry, Some((310, "unshare", Some(Syscall::Unshare), true, 0x1000_0000, SyscallPhase::Entry)));
+    let phases: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Syscall { syscall: Some(s), phase, process, .. } if process.comm == "perl" => Some((*s, *phase)),
+            _ => None,
+        })
+        .collect();
+    let refused = SyscallPhase::RefusedBeforeEntry { ret: -EPERM };
+    assert_eq!(phases, vec![(Syscall::InitModule, refused), (Syscall::KexecLoad, refused)]);
 }
 
 #[test]
@@ -143,6 +203,8 @@ fn without_the_exit_program_refusals_and_results_are_not_reported() {
     let names: Vec<_> =
         probes.verified_instructions().into_iter().filter(|(_, n)| n.is_some()).map(|(p, _)| p).collect();
     assert_eq!(names, ["shield_exec", "shield_exit", "shield_sys_enter"]);
+    // File operations and ia32 calls need the exit program with per-syscall entry hooks.
+    assert_eq!(probes.syscall_hooks(), shield_bpf::SyscallHooks::Raw);
     let container = Container::start(&[]);
     container.sh("unshare -U true marker-no-exit; /bin/true marker-after-no-exit");
     let events = collect_until(&mut probes, container.cgroup_id, |e| {

@@ -192,8 +192,15 @@ fn detect_loop(
         }
     }
     let used: Vec<&str> = features.entries().iter().filter(|(_, s)| s.is_available()).map(|(n, _)| *n).collect();
+    let hooks = match probes.syscall_hooks() {
+        shield_bpf::SyscallHooks::PerSyscall => format!(
+            "tp_btf exec/exit, {} per-syscall entry tracepoints and tp_btf sys_exit",
+            probes.entry_tracepoints().len()
+        ),
+        shield_bpf::SyscallHooks::Raw => "tp_btf exec/exit and tp_btf sys_enter/sys_exit".to_owned(),
+    };
     ready(&format!(
-        "kernel offers: {}; using tp_btf tracepoints and a ring buffer; enforcement: {}; {} containers, {} policies",
+        "kernel offers: {}; using {hooks} and a ring buffer; enforcement: {}; {} containers, {} policies",
         used.join(", "),
         agent.enforcer.name(),
         agent.containers.len(),
