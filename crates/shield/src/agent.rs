@@ -528,7 +528,6 @@ impl Agent {
         let path = normalise(cwd.as_deref(), &raw).unwrap_or_else(|| raw.clone());
         let first = ProcessInfo { pid: i64::from(tgid), exe: path.clone(), argv: argv.clone() };
         self.execed.insert(tgid, ProcessInfo { argv: argv.iter().take(16).cloned().collect(), ..first.clone() });
-        let context = self.context(container, tgid, Some(first), process.ppid);
         let roots = [tgid, container.info.pid];
         let mut findings: Vec<Finding> = Vec::new();
         // Whitelist: the path as executed, or the same file under a whitelisted name.
@@ -564,9 +563,6 @@ impl Agent {
                 findings.push(finding::host_file_access(&p, &host, &format!("opened, as an argument of {program},")));
             }
         }
-        for f in findings {
-            self.emitter.emit(f, &context, false);
-        }
         // Files to scan: the program, and the script an interpreter was asked to run.
         let mut files: Vec<(std::fs::File, String)> = Vec::new();
         let via_proc = raw.starts_with("/proc/") || raw.starts_with("/dev/fd/") || *memfd || *deleted;
@@ -585,6 +581,17 @@ impl Agent {
             && let Some(f) = rootfs::open_regular(&roots, &script)
         {
             files.push((f, script));
+        }
+        // A file whose unchanged content was scanned clean before is not queued again.
+        files.retain(|(f, _)| !self.scans.known_clean(f));
+        // The process tree is read only when there is something to report or to scan: an
+        // allowed exec of a known program costs no more than the checks above.
+        if findings.is_empty() && files.is_empty() {
+            return;
+        }
+        let context = self.context(container, tgid, Some(first), process.ppid);
+        for f in findings {
+            self.emitter.emit(f, &context, false);
         }
         for (file, shown) in files {
             self.scans.submit(ScanJob { file, shown, context: context.clone() });

@@ -4,9 +4,10 @@
 //! readable after the process exits) and queues it; the worker hashes each file once per
 //! (device, inode, modification time, size) and remembers the verdict.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::fd::AsFd;
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
@@ -48,6 +49,9 @@ pub struct ScanQueue {
     tx: Option<SyncSender<ScanJob>>,
     worker: Option<JoinHandle<()>>,
     dropped: u64,
+    /// Files the worker found clean, shared with the event loop so that it does not queue
+    /// them again.
+    clean: Arc<Mutex<HashSet<FileKey>>>,
 }
 
 impl ScanQueue {
@@ -55,12 +59,21 @@ impl ScanQueue {
     /// the cache) and then scans the queued files.
     pub fn start(config: detect::malware::Config, emitter: Emitter) -> ScanQueue {
         let (tx, rx) = std::sync::mpsc::sync_channel::<ScanJob>(QUEUE);
+        let clean = Arc::new(Mutex::new(HashSet::new()));
+        let found_clean = Arc::clone(&clean);
         let worker = std::thread::Builder::new()
             .name("shield-scan".into())
-            .spawn(move || work(config, &rx, &emitter))
+            .spawn(move || work(config, &rx, &emitter, &found_clean))
             .map_err(|e| tracing::error!(error = %e, "cannot start the malware scanning thread"))
             .ok();
-        ScanQueue { tx: Some(tx), worker, dropped: 0 }
+        ScanQueue { tx: Some(tx), worker, dropped: 0, clean }
+    }
+
+    /// Whether this file, unchanged (device, inode, modification time, size), was scanned
+    /// and found clean.
+    pub fn known_clean(&self, file: &File) -> bool {
+        let Some((key, _)) = identify(file) else { return false };
+        self.clean.lock().unwrap_or_else(|p| p.into_inner()).contains(&key)
     }
 
     /// Queues a file; never blocks. A full queue drops the job.
@@ -90,7 +103,12 @@ impl ScanQueue {
     }
 }
 
-fn work(config: detect::malware::Config, rx: &Receiver<ScanJob>, emitter: &Emitter) {
+fn work(
+    config: detect::malware::Config,
+    rx: &Receiver<ScanJob>,
+    emitter: &Emitter,
+    clean: &Mutex<HashSet<FileKey>>,
+) {
     let started = std::time::Instant::now();
     let engine = match detect::malware::Engine::new(config) {
         Ok(engine) => engine,
@@ -121,6 +139,13 @@ fn work(config: detect::malware::Config, rx: &Receiver<ScanJob>, emitter: &Emitt
                     cache.clear();
                 }
                 cache.insert(key, m.clone());
+                if m.is_empty() {
+                    let mut clean = clean.lock().unwrap_or_else(|p| p.into_inner());
+                    if clean.len() >= CACHE_ENTRIES {
+                        clean.clear();
+                    }
+                    clean.insert(key);
+                }
                 m
             }
         };
