@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::fd::AsFd;
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use image::{FileEntry, FileKind, FileTree, LayerVisitor};
@@ -103,12 +103,7 @@ impl ScanQueue {
     }
 }
 
-fn work(
-    config: detect::malware::Config,
-    rx: &Receiver<ScanJob>,
-    emitter: &Emitter,
-    clean: &Mutex<HashSet<FileKey>>,
-) {
+fn work(config: detect::malware::Config, rx: &Receiver<ScanJob>, emitter: &Emitter, clean: &Mutex<HashSet<FileKey>>) {
     let started = std::time::Instant::now();
     let engine = match detect::malware::Engine::new(config) {
         Ok(engine) => engine,
