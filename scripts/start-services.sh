@@ -38,6 +38,8 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 ALTER ROLE cguard_test PASSWORD '$password';
+-- Dropping a scratch database WITH (FORCE) ends the sessions still connected to it.
+GRANT pg_signal_backend TO cguard_test;
 SQL
   (umask 077; echo "postgres://cguard_test:$password@127.0.0.1:$port/postgres" > "$url_file")
 fi

@@ -72,9 +72,19 @@ impl ScratchDb {
     pub async fn drop_now(mut self) -> Result<()> {
         if let (Some(admin), Some(name)) = (self.admin_url.take(), self.name.take()) {
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut conn)
-                .await?;
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            // A session the server has not finished closing can make one attempt fail.
+            let mut attempt = 0;
+            loop {
+                match sqlx::query(sqlx::AssertSqlSafe(drop.clone())).execute(&mut conn).await {
+                    Ok(_) => break,
+                    Err(_) if attempt < 4 => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         }
         Ok(())
     }
