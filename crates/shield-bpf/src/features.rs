@@ -215,12 +215,16 @@ where
 
 fn refused(stage: Stage, error: &(dyn StdError + 'static)) -> Support {
     let errno = errno_of(error);
-    let message = match errno {
+    Support::Refused { stage, errno, message: refusal_message(errno, error) }
+}
+
+/// What a refusal says: the OS error and its name when there is one, else the error's
+/// first line (a verifier log can be long: its first line says enough here).
+pub(crate) fn refusal_message(errno: Option<i32>, error: &(dyn StdError + 'static)) -> String {
+    match errno {
         Some(errno) => format!("{} ({})", io::Error::from_raw_os_error(errno), errno_name(errno)),
-        // The verifier log can be long: its first line says enough here.
         None => error.to_string().lines().next().unwrap_or_default().to_owned(),
-    };
-    Support::Refused { stage, errno, message }
+    }
 }
 
 /// The first OS error in an error's source chain.

@@ -45,6 +45,7 @@ mod features;
 pub mod lsm;
 mod objects;
 mod probes;
+mod ring;
 mod rules;
 mod syscalls;
 mod tracefs;

@@ -29,20 +29,19 @@
 use std::collections::{HashMap as StdHashMap, HashSet};
 use std::ffi::OsString;
 use std::fmt;
-use std::io;
 use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
 
 use aya::maps::{HashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{Lsm, ProgramError};
 use aya::{Btf, Ebpf, EbpfLoader};
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::abi::Fields;
 use crate::error::{MapError, PollError, map_error};
 use crate::event::{DecodeError, Device};
 use crate::features::errno_of;
 use crate::objects;
+use crate::ring;
 
 /// Default size of the denial ring buffer: 4,096 records of 64 bytes.
 pub const DEFAULT_LSM_RING_BUFFER_BYTES: u32 = 256 * 1024;
@@ -173,20 +172,6 @@ fn hint(stage: LsmStage, errno: Option<i32>) -> &'static str {
     }
 }
 
-fn errno_name(errno: i32) -> &'static str {
-    match errno {
-        1 => "EPERM",
-        2 => "ENOENT",
-        7 => "E2BIG",
-        13 => "EACCES",
-        16 => "EBUSY",
-        22 => "EINVAL",
-        95 => "EOPNOTSUPP",
-        524 => "ENOTSUPP",
-        _ => "errno",
-    }
-}
-
 fn unavailable(
     stage: LsmStage,
     program: Option<&'static str>,
@@ -199,10 +184,7 @@ fn unavailable(
         }
         _ => None,
     };
-    let message = match errno {
-        Some(errno) => format!("{} ({})", io::Error::from_raw_os_error(errno), errno_name(errno)),
-        None => error.to_string().lines().next().unwrap_or_default().to_owned(),
-    };
+    let message = crate::features::refusal_message(errno, error);
     LsmUnavailable { stage, program, errno, message, verifier_log }
 }
 
@@ -564,31 +546,7 @@ impl LsmEnforcer {
     /// `timeout` for some. Records that do not decode are counted
     /// ([`LsmEnforcer::decode_errors`]) and skipped.
     pub fn poll_denials(&mut self, timeout: Duration) -> Result<Vec<LsmDenial>, PollError> {
-        let mut denials = self.drain();
-        if denials.is_empty() {
-            let timespec = Timespec::try_from(timeout).unwrap_or(Timespec { tv_sec: i64::MAX, tv_nsec: 0 });
-            let mut fds = [PollFd::new(&self.ring, PollFlags::IN)];
-            match poll(&mut fds, Some(&timespec)) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(PollError::Wait(e.into())),
-            }
-            denials = self.drain();
-        }
-        Ok(denials)
-    }
-
-    fn drain(&mut self) -> Vec<LsmDenial> {
-        let mut denials = Vec::new();
-        while let Some(record) = self.ring.next() {
-            match LsmDenial::decode(&record) {
-                Ok(denial) => denials.push(denial),
-                Err(error) => {
-                    self.decode_errors += 1;
-                    tracing::warn!(%error, "undecodable LSM denial record");
-                }
-            }
-        }
-        denials
+        ring::read(&mut self.ring, timeout, LsmDenial::decode, &mut self.decode_errors, "LSM denial")
     }
 
     /// Records that could not be decoded since the programs were loaded.
@@ -628,6 +586,8 @@ fn remove_keys(map: &mut HashMap<MapData, FileKey, u8>, name: &'static str, keys
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+
     use super::*;
 
     fn record(kind: u32, hook: u32) -> Vec<u8> {

@@ -7,7 +7,6 @@ use aya::maps::lpm_trie::Key;
 use aya::maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::abi::{
     self, COUNTER_SLOTS, NAME_LEN, PATH_LEN, RULE_AT_EXIT, SYSCALL_RULE_SLOTS, SYSCALL_SLOTS, SyscallRule, maps, size,
@@ -16,6 +15,7 @@ use crate::config::{ProbeConfig, Settings, SyscallHooks};
 use crate::error::{LoadError, MapError, PollError, map_error};
 use crate::event::Event;
 use crate::objects;
+use crate::ring;
 use crate::rules::{Encoded, PathRule};
 use crate::syscalls::{FILE_SYSCALLS, FileOp, Syscall, file_rule, syscall_by_number, syscall_rule};
 use crate::tracefs;
@@ -333,31 +333,7 @@ impl Probes {
     /// `timeout` for some. Records that do not decode are counted ([`Probes::decode_errors`])
     /// and skipped.
     pub fn poll_events(&mut self, timeout: Duration) -> Result<Vec<Event>, PollError> {
-        let mut events = self.drain();
-        if events.is_empty() {
-            let timespec = Timespec::try_from(timeout).unwrap_or(Timespec { tv_sec: i64::MAX, tv_nsec: 0 });
-            let mut fds = [PollFd::new(&self.ring, PollFlags::IN)];
-            match poll(&mut fds, Some(&timespec)) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(PollError::Wait(e.into())),
-            }
-            events = self.drain();
-        }
-        Ok(events)
-    }
-
-    fn drain(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
-        while let Some(record) = self.ring.next() {
-            match Event::decode(&record) {
-                Ok(event) => events.push(event),
-                Err(error) => {
-                    self.decode_errors += 1;
-                    tracing::warn!(%error, "undecodable shield event record");
-                }
-            }
-        }
-        events
+        ring::read(&mut self.ring, timeout, Event::decode, &mut self.decode_errors, "shield event")
     }
 
     /// Records that could not be decoded since the programs were loaded.
