@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::{ClientError, ServerClient};
 use crate::docker::DockerClient;
 use crate::policy::{Policy, from_server};
+use crate::private_file::write_private;
 use crate::spool::{Spool, Spooled};
 
 /// The shield's version, reported at enrolment and in heartbeats.
@@ -80,21 +81,6 @@ pub enum ConnectError {
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ConnectError {
     let context = context.into();
     move |source| ConnectError::Io { context, source }
-}
-
-/// Writes a private file atomically (0600, write, fsync, rename).
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// What connected mode starts with.

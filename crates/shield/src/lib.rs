@@ -32,6 +32,7 @@ pub mod miner;
 pub mod output;
 pub mod paths;
 pub mod policy;
+mod private_file;
 pub mod proctree;
 pub mod rootfs;
 pub mod scan;

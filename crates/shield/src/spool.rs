@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use api::shield::RuntimeEvent;
 
+use crate::private_file::{sync_dir, write_private};
+
 /// A segment is closed and a new one started once it holds this many bytes.
 pub const SEGMENT_BYTES: u64 = 4 << 20;
 /// The default bound of the spool's size.
@@ -88,10 +90,6 @@ pub struct Spool {
 
 fn segment_name(first: u64) -> String {
     format!("{first:020}.jsonl")
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 /// Counts the complete lines of a segment and cuts off a last line without its newline.
@@ -297,12 +295,7 @@ impl Spool {
         if next <= state.acked {
             return Ok(());
         }
-        let tmp = self.dir.join("acked.tmp");
-        let mut file = OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(&tmp)?;
-        writeln!(file, "{next}")?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, self.dir.join(ACKED))?;
-        sync_dir(&self.dir)?;
+        write_private(&self.dir.join(ACKED), format!("{next}\n").as_bytes())?;
         state.acked = next;
         self.remove_acked_segments(&mut state)
     }
