@@ -35,6 +35,27 @@ pub fn start_kernel_enforcer(config: EnforceConfig) -> Result<Box<dyn Enforcer>,
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
+/// Bind-mounts the policy's protected files read-only in the container's mount namespace
+/// (both kernel backends do: it covers whole directory trees).
+fn read_only_files(container: &ContainerInfo, policy: &Policy) -> Result<(), EnforceError> {
+    if policy.file_protection.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<std::path::PathBuf> =
+        policy.file_protection.iter().map(|p| p.trim_end_matches('/').into()).collect();
+    let done = shield_enforce::protect_files(container.pid, &paths)
+        .map_err(|e| EnforceError { backend: "read-only mounts".to_owned(), message: e.to_string() })?;
+    tracing::info!(
+        container = container.short_id(),
+        policy = policy.name,
+        protected = done.protected.len(),
+        missing = ?done.missing,
+        elapsed_us = done.elapsed.as_micros() as u64,
+        "protected files made read-only"
+    );
+    Ok(())
+}
+
 /// An enforcement backend that could not protect a container.
 #[derive(Debug, thiserror::Error)]
 #[error("{backend}: {message}")]

@@ -1,7 +1,7 @@
 //! Enforce mode with the kernel holding the forbidden operation (crate `shield-enforce`):
 //! one [`ExecGuard`] for the shield (a fanotify group per protected container) refuses the
 //! exec of any program outside the enforce-mode policies' process whitelists, and
-//! [`protect_files`] makes their protected files read-only in the container's mount
+//! [`shield_enforce::protect_files`] makes their protected files read-only in the container's mount
 //! namespace. See `docs/shield.md` (section "Enforce mode").
 
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use shield_enforce::{ContainerTarget, Decision, ExecGuard, ExecGuardConfig, FailMode, Reason, protect_files};
+use shield_enforce::{ContainerTarget, Decision, ExecGuard, ExecGuardConfig, FailMode, Reason};
 
 use super::{EnforceError, Enforcer, ExecDenial};
 use crate::docker::ContainerInfo;
@@ -136,19 +136,7 @@ impl Enforcer for KernelEnforcer {
         }
         // The exec guard first: once the files are read-only, execs are already held.
         let execs = if policy.process_whitelist.is_empty() { Ok(()) } else { self.protect_execs(container, policy) };
-        if !policy.file_protection.is_empty() {
-            let paths: Vec<PathBuf> =
-                policy.file_protection.iter().map(|p| PathBuf::from(p.trim_end_matches('/'))).collect();
-            let done = protect_files(container.pid, &paths).map_err(|e| error("read-only mounts", &e))?;
-            tracing::info!(
-                container = container.short_id(),
-                policy = policy.name,
-                protected = done.protected.len(),
-                missing = ?done.missing,
-                elapsed_us = done.elapsed.as_micros() as u64,
-                "protected files made read-only"
-            );
-        }
+        super::read_only_files(container, policy)?;
         execs
     }
 

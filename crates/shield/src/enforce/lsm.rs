@@ -98,11 +98,7 @@ impl Enforcer for LsmBackend {
         let exec = (!entry.whitelist.is_empty()).then(|| ids(&entry.whitelist));
         let files = ids(&entry.files);
         self.lsm.protect(entry.cgroup, entry.slot, exec.as_deref(), &files).map_err(|e| error(&e))?;
-        if !policy.file_protection.is_empty() {
-            let paths: Vec<std::path::PathBuf> =
-                policy.file_protection.iter().map(|p| p.trim_end_matches('/').into()).collect();
-            shield_enforce::protect_files(container.pid, &paths).map_err(|e| error(&e))?;
-        }
+        super::read_only_files(container, policy)?;
         tracing::info!(container = container.short_id(), policy = policy.name, "BPF LSM enforcement in place");
         Ok(())
     }
