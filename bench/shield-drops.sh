@@ -12,33 +12,10 @@
 #   RATES="1000 10000 max" DURATION=5 CGUARD=/path/to/cguard bench/shield-drops.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-image=${IMAGE:-cguard-test/minbase:bookworm}
-archive=$root/.cache/images/minbase.tar
 read -r -a rates <<<"${RATES:-1000 2000 5000 10000 20000 30000 50000 75000 100000 200000 500000 max}"
 duration=${DURATION:-5}
-cguard=${CGUARD:-$root/target/release/cguard}
-
-[ "$(id -u)" = 0 ] || { echo "bench/shield-drops.sh needs root (the shield loads eBPF programs)" >&2; exit 1; }
-if [ -z "${CGUARD:-}" ] && { [ ! -x "$cguard" ] ||
-    [ -n "$(find crates Cargo.toml Cargo.lock -type f -newer "$cguard" -print -quit)" ]; }; then
-    cargo build --release --quiet -p cguard
-fi
-docker image inspect "$image" >/dev/null 2>&1 || docker load -q -i "$archive" >/dev/null
-
-work=$(mktemp -d /tmp/cguard-shield-drops.XXXXXX)
-shield_pid=
-cleanup() {
-    if [ -n "$shield_pid" ] && kill -0 "$shield_pid" 2>/dev/null; then
-        kill -TERM "$shield_pid" 2>/dev/null || true
-        wait "$shield_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir "$work/bench"
-chmod 755 "$work" "$work/bench"
-cc -static -O2 -Wall -Wextra -o "$work/bench/workload" bench/shield/workload.c
+name=shield-drops
+. bench/shield/setup.sh
 printf '[{"name":"bench","processWhitelist":["/bench/workload"],"fileProtection":["/etc/passwd"],"mode":"detect","images":["%s"]}]\n' \
     "$image" >"$work/policy.json"
 

@@ -17,38 +17,13 @@
 #   CGUARD=/path/to/cguard bench/shield.sh     (another build, e.g. to compare two versions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-image=${IMAGE:-cguard-test/minbase:bookworm}
-archive=$root/.cache/images/minbase.tar
 runs=${RUNS:-5}
 # Loop counts for a 1–2 s run on the 2-core development machine.
 n_open=${N_OPEN:-400000}
 n_stat=${N_STAT:-1500000}
 n_exec=${N_EXEC:-3000}
-cguard=${CGUARD:-$root/target/release/cguard}
-
-[ "$(id -u)" = 0 ] || { echo "bench/shield.sh needs root (the shield loads eBPF programs)" >&2; exit 1; }
-
-# Build cguard (unless CGUARD names a binary) when a source file of the workspace is newer.
-if [ -z "${CGUARD:-}" ] && { [ ! -x "$cguard" ] ||
-    [ -n "$(find crates Cargo.toml Cargo.lock -type f -newer "$cguard" -print -quit)" ]; }; then
-    cargo build --release --quiet -p cguard
-fi
-docker image inspect "$image" >/dev/null 2>&1 || docker load -q -i "$archive" >/dev/null
-
-work=$(mktemp -d /tmp/cguard-shield-bench.XXXXXX)
-shield_pid=
-cleanup() {
-    if [ -n "$shield_pid" ] && kill -0 "$shield_pid" 2>/dev/null; then
-        kill -TERM "$shield_pid" 2>/dev/null || true
-        wait "$shield_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir "$work/bench"
-chmod 755 "$work" "$work/bench"
-cc -static -O2 -Wall -Wextra -o "$work/bench/workload" bench/shield/workload.c
+name=shield
+. bench/shield/setup.sh
 
 # policy_file MODE: a policy for the image, in detect or enforce mode.
 policy_file() {
