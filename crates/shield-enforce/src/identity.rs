@@ -18,12 +18,17 @@ pub struct FileId {
     pub ino: u64,
 }
 
+/// A file's change time (seconds, nanoseconds): it moves on every write, link, unlink
+/// and attribute change, and cannot be set back by the file's owner.
+pub(crate) type ChangeTime = (i64, i64);
+
 /// What `fstat` says about a resolved file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileInfo {
     pub id: FileId,
     pub nlink: u64,
     pub regular: bool,
+    pub ctime: ChangeTime,
 }
 
 pub(crate) fn file_info(fd: impl AsFd) -> io::Result<FileInfo> {
@@ -32,6 +37,7 @@ pub(crate) fn file_info(fd: impl AsFd) -> io::Result<FileInfo> {
         id: FileId { dev: st.st_dev, ino: st.st_ino },
         nlink: st.st_nlink,
         regular: FileType::from_raw_mode(st.st_mode) == FileType::RegularFile,
+        ctime: (st.st_ctime, i64::try_from(st.st_ctime_nsec).unwrap_or(-1)),
     })
 }
 

@@ -97,6 +97,32 @@ fn a_hard_link_under_an_allowed_name_is_denied_and_a_replaced_file_is_resolved_a
 }
 
 #[test]
+fn an_unchanged_allowed_file_is_answered_at_once_and_a_changed_one_is_looked_at_again() {
+    let container = Container::start(&[]);
+    assert_eq!(container.sh("cp /bin/true /usr/local/bin/app").code, Some(0));
+    let (guard, decisions) = guard();
+    guard.protect(target(&container, &["/bin/sh", "/bin/chmod", "/bin/cat", "/usr/local/bin/app"])).unwrap();
+    // `docker exec` runs the program itself: one event for it, one for its loader.
+    let run_app = || {
+        let before = guard.known_answers();
+        let run = container.exec(&["/usr/local/bin/app"]);
+        (run.code, guard.known_answers() - before)
+    };
+    assert_eq!(run_app(), (Some(0), 2), "found at protect time, unchanged: both answered at once");
+    assert_eq!(run_app(), (Some(0), 2));
+    // A new mode moves the change time: the file is looked up at its path again (still
+    // there: allowed), and known again from then on.
+    assert_eq!(container.exec(&["/bin/chmod", "755", "/usr/local/bin/app"]).code, Some(0));
+    assert_eq!(run_app(), (Some(0), 1), "the program looked up again, its loader answered at once");
+    assert_eq!(run_app(), (Some(0), 2));
+    // Rewritten in place at its allowed path: the new content runs (it is what the path
+    // names), after a look.
+    assert_eq!(container.sh("cat /bin/false > /usr/local/bin/app").code, Some(0));
+    assert_eq!(run_app(), (Some(1), 1), "false ran");
+    assert!(drain(&decisions).iter().all(|d| d.allowed), "nothing refused");
+}
+
+#[test]
 fn scripts_run_by_an_allowed_shell_are_not_execs_but_direct_script_execs_are() {
     let container = Container::start(&[]);
     let (guard, _decisions) = guard();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::elf;
 use crate::exec::Reason;
-use crate::identity::{self, FileId, FileInfo};
+use crate::identity::{self, ChangeTime, FileId, FileInfo};
 
 /// How long after an allowed exec its program interpreter may be opened.
 const INTERP_WINDOW: Duration = Duration::from_secs(5);
@@ -19,6 +19,8 @@ const MAX_PENDING_INTERP: usize = 4096;
 pub(crate) struct Resolved {
     pub path: PathBuf,
     pub file: Option<FileId>,
+    /// The file's change time when it was last found at `path`.
+    pub ctime: Option<ChangeTime>,
     /// `PT_INTERP` of the file, resolved inside the container.
     pub interpreter: Option<FileId>,
 }
@@ -72,7 +74,12 @@ impl AllowList {
                 (Some(root), Some(_)) => interpreter_of(root, path),
                 _ => None,
             };
-            resolved.push(Resolved { path: path.clone(), file: file.map(|f: FileInfo| f.id), interpreter });
+            resolved.push(Resolved {
+                path: path.clone(),
+                file: file.map(|f: FileInfo| f.id),
+                ctime: file.map(|f| f.ctime),
+                interpreter,
+            });
         }
         self.by_id = resolved.iter().enumerate().filter_map(|(i, r)| r.file.map(|id| (id, i))).collect();
         self.resolved = resolved;
@@ -84,15 +91,29 @@ impl AllowList {
         identity::resolve(&root, &self.resolved[index].path).is_ok_and(|info| info.id == id)
     }
 
-    /// Decides the exec of file `id` by process `pid` (host pid namespace).
-    pub fn decide(&mut self, pid: u32, id: FileId) -> Reason {
+    /// Decides the exec of file `id` (changed last at `ctime`) by process `pid` (host pid
+    /// namespace) without a system call, when that can be done: the file is the
+    /// interpreter this process is about to open, or it is an allowed file unchanged since
+    /// it was found at its allowed path (same change time: not written, linked, unlinked
+    /// or renamed over since). `None`: the path must be resolved again ([`AllowList::decide`]).
+    pub fn decide_known(&mut self, pid: u32, id: FileId, ctime: ChangeTime) -> Option<Reason> {
         let now = Instant::now();
         if let Some((interp, since)) = self.pending_interp.get(&pid).copied()
             && interp == id
             && now.duration_since(since) < INTERP_WINDOW
         {
             self.pending_interp.remove(&pid);
-            return Reason::Interpreter;
+            return Some(Reason::Interpreter);
+        }
+        let index = *self.by_id.get(&id)?;
+        (self.resolved[index].ctime == Some(ctime)).then(|| self.allow(index, pid, id, now))
+    }
+
+    /// Decides the exec of file `id` (changed last at `ctime`) by process `pid` (host pid
+    /// namespace), resolving the allowed paths again when the file is not known unchanged.
+    pub fn decide(&mut self, pid: u32, id: FileId, ctime: ChangeTime) -> Reason {
+        if let Some(reason) = self.decide_known(pid, id, ctime) {
+            return reason;
         }
         let index = match self.by_id.get(&id) {
             Some(&index) if self.still_there(index, id) => Some(index),
@@ -105,6 +126,13 @@ impl AllowList {
         let Some(index) = index else {
             return Reason::NotAllowed;
         };
+        // Still (or now) at its allowed path, as it is now.
+        self.resolved[index].ctime = Some(ctime);
+        self.allow(index, pid, id, Instant::now())
+    }
+
+    /// Allows the exec of the file at `index`: its program interpreter may follow.
+    fn allow(&mut self, index: usize, pid: u32, id: FileId, now: Instant) -> Reason {
         if self.pending_interp.len() >= MAX_PENDING_INTERP {
             self.pending_interp.retain(|_, (_, since)| now.duration_since(*since) < INTERP_WINDOW);
         }

@@ -25,7 +25,7 @@ use super::allow::AllowList;
 use super::marks::{self, MarkedMounts};
 use super::{ContainerTarget, Decision, ExecGuardConfig, FailMode, Reason};
 use crate::error::{EnforceError, nix_io};
-use crate::identity::{self, FileId};
+use crate::identity::{self, ChangeTime, FileId};
 
 /// Decisions buffered for the receiver before new ones are dropped (and counted).
 const DECISION_QUEUE: usize = 4096;
@@ -66,6 +66,7 @@ struct Shared {
     decisions: SyncSender<Decision>,
     dropped_decisions: AtomicU64,
     late_decisions: AtomicU64,
+    known_answers: AtomicU64,
 }
 
 #[derive(Default)]
@@ -87,6 +88,7 @@ struct Pending {
     pid: u32,
     path: PathBuf,
     file: FileId,
+    ctime: ChangeTime,
     received: Instant,
     deadline: Instant,
 }
@@ -96,6 +98,7 @@ struct Job {
     container: Arc<Protected>,
     pid: u32,
     file: FileId,
+    ctime: ChangeTime,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +122,7 @@ impl ExecGuard {
             decisions,
             dropped_decisions: AtomicU64::new(0),
             late_decisions: AtomicU64::new(0),
+            known_answers: AtomicU64::new(0),
         });
         let (jobs, job_receiver) = mpsc::channel();
         let decider_shared = Arc::clone(&shared);
@@ -210,6 +214,13 @@ impl ExecGuard {
     /// Decisions that came after their deadline (the fail mode had answered).
     pub fn late_decisions(&self) -> u64 {
         self.shared.late_decisions.load(Ordering::Relaxed)
+    }
+
+    /// Execs answered at once, without resolving the allow-list again: an allowed file
+    /// unchanged since it was found at its allowed path, or the interpreter of an allowed
+    /// exec.
+    pub fn known_answers(&self) -> u64 {
+        self.shared.known_answers.load(Ordering::Relaxed)
     }
 }
 
@@ -323,9 +334,10 @@ fn examine(event: FanotifyEvent, container: &Arc<Protected>, received: Instant) 
     let path = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
     // A descriptor that cannot even be examined gets the device 0, inode 0 identity, which
     // no allowed file has.
-    let file = identity::file_info(fd).map(|info| info.id).unwrap_or(FileId { dev: 0, ino: 0 });
+    let (file, ctime) =
+        identity::file_info(fd).map(|info| (info.id, info.ctime)).unwrap_or((FileId { dev: 0, ino: 0 }, (0, 0)));
     let pid = u32::try_from(event.pid()).unwrap_or(0);
-    Some(Pending { event, container: Arc::clone(container), pid, path, file, received, deadline: received })
+    Some(Pending { event, container: Arc::clone(container), pid, path, file, ctime, received, deadline: received })
 }
 
 fn reader(shared: Arc<Shared>, jobs: Sender<Job>) {
@@ -373,9 +385,30 @@ fn reader(shared: Arc<Shared>, jobs: Sender<Job>) {
                     shared.answer(pending, fail_open, Reason::Error);
                     continue;
                 }
+                // An allowed file unchanged since it was found, or the interpreter of an
+                // allowed exec, is answered here: no hand-over to the decider.
+                let known = if shared.config.slow_answer.is_none()
+                    && let Ok(mut allow) = container.allow.try_lock()
+                {
+                    allow.decide_known(pending.pid, pending.file, pending.ctime)
+                } else {
+                    None
+                };
+                if let Some(reason) = known {
+                    drop(state);
+                    shared.known_answers.fetch_add(1, Ordering::Relaxed);
+                    shared.answer(pending, matches!(reason, Reason::AllowListed | Reason::Interpreter), reason);
+                    continue;
+                }
                 let seq = state.next_seq;
                 state.next_seq += 1;
-                let job = Job { seq, container: Arc::clone(container), pid: pending.pid, file: pending.file };
+                let job = Job {
+                    seq,
+                    container: Arc::clone(container),
+                    pid: pending.pid,
+                    file: pending.file,
+                    ctime: pending.ctime,
+                };
                 state.pending.insert(seq, pending);
                 drop(state);
                 if jobs.send(job).is_err() {
@@ -402,7 +435,7 @@ fn decider(shared: Arc<Shared>, jobs: Receiver<Job>) {
         if let Some(delay) = shared.config.slow_answer {
             std::thread::sleep(delay);
         }
-        let reason = lock(&job.container.allow).decide(job.pid, job.file);
+        let reason = lock(&job.container.allow).decide(job.pid, job.file, job.ctime);
         let allowed = matches!(reason, Reason::AllowListed | Reason::Interpreter);
         let pending = lock(&shared.state).pending.remove(&job.seq);
         match pending {
