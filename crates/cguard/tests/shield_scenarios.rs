@@ -384,6 +384,21 @@ fn shield_detects_abnormal_and_malicious_processes() {
                 ),
                 "Miner_Stratum_URL",
             ),
+            // Scanned clean, then rewritten in place (same inode, size and modification
+            // time): the change time tells, and the new content is scanned.
+            with_text(
+                run(
+                    "rewritten-in-place",
+                    &[],
+                    "printf '#!/bin/sh\\n# 00000000000000000000000000000000000\\nexit 0\\n' > /tmp/r.sh; chmod +x /tmp/r.sh; /tmp/r.sh; \
+                     sleep 2; touch -r /tmp/r.sh /tmp/ref; \
+                     printf '#!/bin/sh\\n# stratum+tcp://pool.example.com:3333\\nexit 0\\n' | dd of=/tmp/r.sh conv=notrunc status=none; \
+                     touch -r /tmp/ref /tmp/r.sh; /tmp/r.sh",
+                    "process",
+                    "malicious-program",
+                ),
+                "Miner_Stratum_URL",
+            ),
         ],
     );
 }

@@ -34,6 +34,7 @@ int main(void)
 	CONST("u32", EXEC_DELETED);
 	CONST("u32", EXEC_ARGS_TRUNCATED);
 	CONST("u32", EXEC_FILENAME_TRUNCATED);
+	CONST("u32", EXEC_INTERPRETED);
 	CONST("u32", PHASE_ENTRY);
 	CONST("u32", PHASE_REFUSED);
 	CONST("u32", FILE_PATH_TRUNCATED);
@@ -107,6 +108,9 @@ int main(void)
 	OFF("EXEC_INODE", struct exec_event, inode);
 	OFF("EXEC_DEV", struct exec_event, dev);
 	OFF("EXEC_NLINK", struct exec_event, nlink);
+	OFF("EXEC_SIZE", struct exec_event, size);
+	OFF("EXEC_CTIME_SEC", struct exec_event, ctime_sec);
+	OFF("EXEC_CTIME_NSEC", struct exec_event, ctime_nsec);
 	OFF("EXEC_FLAGS", struct exec_event, exec_flags);
 	OFF("EXEC_FILENAME_LEN", struct exec_event, filename_len);
 	OFF("EXEC_ARGS_LEN", struct exec_event, args_len);

@@ -97,6 +97,21 @@ static __always_inline void count(__u32 kind, __u32 dropped)
 		*c += 1; /* per-CPU slot: no other writer */
 }
 
+/*
+ * Waking the reader costs the process that submits (an irq_work, a context switch on a
+ * busy node), and with the ring's default policy every record the reader has caught up
+ * with wakes it: once per exec of a fork+exec loop. Exec and exit records therefore do
+ * not wake it, unless the ring is more than an eighth full; the reader drains the ring at
+ * its poll interval. Every other record is rare (filtered here) and wakes it at once,
+ * which also hands it the exec and exit records queued before.
+ */
+static __always_inline __u64 lazy_wakeup(void)
+{
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline struct shield_config *get_config(void)
 {
 	__u32 zero = 0;
@@ -159,6 +174,34 @@ static __always_inline void fill_header(struct event_header *h, __u32 kind, stru
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* The inode's change time moved between kernel versions: i_ctime_sec/i_ctime_nsec since
+ * 6.11, __i_ctime before, i_ctime before 6.6. */
+struct inode___ctime_v66 {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___ctime_old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void read_ctime(struct inode *inode, struct exec_event *e)
+{
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		e->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
+		e->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___ctime_v66 *)inode)->__i_ctime)) {
+		struct inode___ctime_v66 *i = (void *)inode;
+
+		e->ctime_sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		e->ctime_nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	} else {
+		struct inode___ctime_old *i = (void *)inode;
+
+		e->ctime_sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		e->ctime_nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(shield_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -183,6 +226,8 @@ int BPF_PROG(shield_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	e->inode = BPF_CORE_READ(inode, i_ino);
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->nlink = BPF_CORE_READ(inode, __i_nlink);
+	e->size = BPF_CORE_READ(inode, i_size);
+	read_ctime(inode, e);
 	if (e->nlink == 0)
 		flags |= EXEC_DELETED;
 
@@ -196,6 +241,10 @@ int BPF_PROG(shield_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		flags |= EXEC_MEMFD;
 
 	const char *filename = BPF_CORE_READ(bprm, filename);
+
+	/* binfmt_script and binfmt_misc replace bprm->interp with the interpreter's name. */
+	if (BPF_CORE_READ(bprm, interp) != filename)
+		flags |= EXEC_INTERPRETED;
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
 	e->filename_len = n > 0 ? n - 1 : 0;
@@ -227,8 +276,9 @@ int BPF_PROG(shield_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	if (size > len)
 		flags |= EXEC_ARGS_TRUNCATED;
 	e->exec_flags = flags;
+	e->pad = 0;
 
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, lazy_wakeup());
 	count(EVENT_EXEC, 0);
 	return 0;
 }
@@ -253,7 +303,7 @@ int BPF_PROG(shield_exit, struct task_struct *p)
 	fill_header(&e->hdr, EVENT_EXIT, p);
 	e->exit_code = BPF_CORE_READ(p, exit_code);
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, lazy_wakeup());
 	count(EVENT_EXIT, 0);
 	return 0;
 }
@@ -340,7 +390,7 @@ static __always_inline void emit_syscall(struct task_struct *task, const struct 
 		if (n > 0)
 			e->str_len = (__u32)(n - 1);
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	count(EVENT_SYSCALL, 0);
 }
 
@@ -358,7 +408,7 @@ static __always_inline void emit_result(struct task_struct *task, long id, bool 
 	e->nr = (__u32)id;
 	e->entry_kind = entry_kind;
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	count(EVENT_RESULT, 0);
 }
 
@@ -568,7 +618,7 @@ static __always_inline int handle_file(struct task_struct *task, const struct sh
 		e->args[i] = args[i];
 	__builtin_memcpy(e->path, s->key.data, sizeof(e->path));
 	__builtin_memcpy(e->path2, s->key2.data, sizeof(e->path2));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	count(EVENT_FILE, 0);
 	return 1;
 }

@@ -39,6 +39,7 @@
 #define EXEC_DELETED 0x2          /* executed file has no link left (nlink == 0) */
 #define EXEC_ARGS_TRUNCATED 0x4   /* the argument area was longer than args_len */
 #define EXEC_FILENAME_TRUNCATED 0x8
+#define EXEC_INTERPRETED 0x10 /* a script (or binfmt_misc): the file mapped is its interpreter */
 
 /* syscall_event.phase */
 #define PHASE_ENTRY 0           /* seen at sys_enter: the call reached its handler */
@@ -144,10 +145,14 @@ struct exec_event {
 	__u64 inode;
 	__u32 dev; /* kernel dev_t: major << 20 | minor */
 	__u32 nlink;
+	__u64 size;	  /* i_size of the file mapped */
+	__s64 ctime_sec;  /* its change time: any write, link or unlink moves it */
+	__u32 ctime_nsec;
 	__u32 exec_flags;
 	__u32 filename_len;
 	__u32 args_len;  /* bytes captured in args */
 	__u32 args_size; /* size of the whole argument area */
+	__u32 pad;
 	char exe_name[SHIELD_EXE_NAME_LEN];
 	char filename[SHIELD_PATH_LEN];
 	char args[SHIELD_ARGS_LEN];
@@ -213,7 +218,7 @@ _Static_assert(sizeof(struct syscall_rule) == 8, "syscall_rule layout");
 _Static_assert(sizeof(struct path_key) == 260, "path_key layout");
 _Static_assert(sizeof(struct path_rule) == 8, "path_rule layout");
 _Static_assert(sizeof(struct event_header) == 72, "event_header layout");
-_Static_assert(sizeof(struct exec_event) == 1448, "exec_event layout");
+_Static_assert(sizeof(struct exec_event) == 1472, "exec_event layout");
 _Static_assert(sizeof(struct exit_event) == 80, "exit_event layout");
 _Static_assert(sizeof(struct syscall_event) == 272, "syscall_event layout");
 _Static_assert(sizeof(struct file_event) == 688, "file_event layout");

@@ -145,10 +145,17 @@ pub enum Event {
         inode: u64,
         device: Device,
         nlink: u32,
+        /// Size and change time (seconds, nanoseconds) of the file mapped: a file whose
+        /// content, links or attributes changed has another change time.
+        size: u64,
+        ctime: (i64, u32),
         /// The file is a memfd (its name starts with `memfd:`).
         memfd: bool,
         /// The file has no link left (deleted, or never linked).
         deleted: bool,
+        /// The file executed was a script (or a `binfmt_misc` format): the file mapped,
+        /// described by `inode`, `size` and `ctime`, is its interpreter.
+        interpreted: bool,
     },
     /// The last thread of a watched process exited (`sched_process_exit`).
     Exit {
@@ -309,8 +316,11 @@ fn decode_exec(f: &Fields<'_>, process: Process) -> Option<Event> {
         inode: f.u64(offset::EXEC_INODE)?,
         device: Device(f.u32(offset::EXEC_DEV)?),
         nlink: f.u32(offset::EXEC_NLINK)?,
+        size: f.u64(offset::EXEC_SIZE)?,
+        ctime: (f.i64(offset::EXEC_CTIME_SEC)?, f.u32(offset::EXEC_CTIME_NSEC)?),
         memfd: flags & abi::EXEC_MEMFD != 0,
         deleted: flags & abi::EXEC_DELETED != 0,
+        interpreted: flags & abi::EXEC_INTERPRETED != 0,
     })
 }
 
@@ -426,7 +436,10 @@ mod tests {
         put(&mut buf, offset::EXEC_EXE_NAME, b"memfd:x\0");
         put(&mut buf, offset::EXEC_FLAGS, &(abi::EXEC_MEMFD | abi::EXEC_DELETED).to_le_bytes());
         put(&mut buf, offset::EXEC_DEV, &((8u32 << 20) | 1).to_le_bytes());
-        let Event::Exec { process, filename, argv, memfd, deleted, exe_name, device, .. } =
+        put(&mut buf, offset::EXEC_SIZE, &35_664u64.to_le_bytes());
+        put(&mut buf, offset::EXEC_CTIME_SEC, &1_663_687_647i64.to_le_bytes());
+        put(&mut buf, offset::EXEC_CTIME_NSEC, &123_456_789u32.to_le_bytes());
+        let Event::Exec { process, filename, argv, memfd, deleted, exe_name, device, size, ctime, .. } =
             Event::decode(&buf).unwrap()
         else {
             panic!("not an exec event");
@@ -437,6 +450,7 @@ mod tests {
         assert_eq!(argv, vec![OsString::from("/bin/true"), OsString::from("a b"), OsString::new()]);
         assert!(memfd && deleted);
         assert_eq!(exe_name, "memfd:x");
+        assert_eq!((size, ctime), (35_664, (1_663_687_647, 123_456_789)));
         assert_eq!((device.major(), device.minor(), device.st_dev()), (8, 1, 0x801));
     }
 

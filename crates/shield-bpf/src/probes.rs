@@ -330,8 +330,9 @@ impl Probes {
     }
 
     /// Returns the events waiting in the ring buffer; when there are none, waits up to
-    /// `timeout` for some. Records that do not decode are counted ([`Probes::decode_errors`])
-    /// and skipped.
+    /// `timeout` for some. Exec and exit records do not end the wait (unless the ring is an
+    /// eighth full): they are returned by the next call, so `timeout` bounds how late they
+    /// come. Records that do not decode are counted ([`Probes::decode_errors`]) and skipped.
     pub fn poll_events(&mut self, timeout: Duration) -> Result<Vec<Event>, PollError> {
         ring::read(&mut self.ring, timeout, Event::decode, &mut self.decode_errors, "shield event")
     }

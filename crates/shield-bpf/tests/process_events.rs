@@ -18,8 +18,20 @@ fn a_container_exec_reports_filename_arguments_file_and_a_container_cgroup() {
     let events = collect_until(&mut probes, container.cgroup_id, |e| {
         exec_tgid(std::slice::from_ref(e), "marker-exec").is_some()
     });
-    let Some(Event::Exec { process, filename, argv, inode, device, nlink, memfd, deleted, .. }) =
-        events.iter().find(|e| exec_tgid(std::slice::from_ref(e), "marker-exec").is_some())
+    let Some(Event::Exec {
+        process,
+        filename,
+        argv,
+        inode,
+        device,
+        nlink,
+        size,
+        ctime,
+        memfd,
+        deleted,
+        interpreted,
+        ..
+    }) = events.iter().find(|e| exec_tgid(std::slice::from_ref(e), "marker-exec").is_some())
     else {
         unreachable!("collect_until returned without the exec event");
     };
@@ -29,12 +41,32 @@ fn a_container_exec_reports_filename_arguments_file_and_a_container_cgroup() {
     assert!(process.pid_ns_level >= 1, "{process:?}");
     assert_eq!(process.comm, "true");
     // The executed file, as the container sees it.
-    let stat = container.run(&["stat", "-L", "-c", "%i %d %h", "/bin/true"]);
-    assert_eq!(stat, format!("{inode} {} {nlink}", device.st_dev()));
-    assert!(!memfd && !deleted);
+    let stat = container.run(&["stat", "-L", "-c", "%i %d %h %s %.9Z", "/bin/true"]);
+    assert_eq!(stat, format!("{inode} {} {nlink} {size} {}.{:09}", device.st_dev(), ctime.0, ctime.1));
+    assert!(!memfd && !deleted && !interpreted);
     // The mount namespace is the container's.
     let mnt = std::fs::read_link(format!("/proc/{}/ns/mnt", container.pid)).unwrap();
     assert_eq!(mnt.to_string_lossy(), format!("mnt:[{}]", process.mnt_ns));
+}
+
+#[test]
+fn a_script_exec_is_flagged_and_describes_its_interpreter() {
+    let mut probes = load();
+    let container = Container::start(&[]);
+    container.sh("printf '#!/bin/sh\\nexit 0\\n' >/tmp/s.sh; chmod +x /tmp/s.sh; /tmp/s.sh marker-script");
+    let events = collect_until(&mut probes, container.cgroup_id, |e| {
+        exec_tgid(std::slice::from_ref(e), "marker-script").is_some()
+    });
+    let Some(Event::Exec { filename, inode, interpreted, exe_name, .. }) =
+        events.iter().find(|e| exec_tgid(std::slice::from_ref(e), "marker-script").is_some())
+    else {
+        unreachable!("collect_until returned without the exec event");
+    };
+    assert_eq!(filename, Path::new("/tmp/s.sh"));
+    assert!(interpreted, "a script exec is not flagged");
+    // The file mapped is the shell, not the script.
+    assert_eq!(container.run(&["stat", "-L", "-c", "%i %n", "/bin/sh"]), format!("{inode} /bin/sh"));
+    assert_ne!(exe_name, "s.sh");
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::finding::{self, Finding};
 use crate::output::{Emitter, EventContext, EventSink};
 use crate::paths::{escape_rules, escape_write, host_path, is_host_critical, normalise};
 use crate::policy::{Mode, Policy};
-use crate::scan::{ScanJob, ScanQueue};
+use crate::scan::{FileKey, ScanJob, ScanQueue};
 use crate::{environment, miner, proctree, rootfs};
 
 /// The high-risk syscalls reported as `syscall` events (issue 6's list).
@@ -46,8 +46,10 @@ const INTERPRETERS: &[&str] = &[
     "sh", "dash", "bash", "ash", "zsh", "ksh", "busybox", "perl", "python", "python2", "python3", "ruby", "php", "node",
 ];
 
-/// How long the loop waits for kernel events before looking at other work.
-const POLL: Duration = Duration::from_millis(100);
+/// How long the loop waits for kernel events before looking at other work. Exec and exit
+/// events do not wake the loop (the kernel side wakes it for every other event, and when
+/// its ring buffer fills up), so this is also how late they may be handled.
+const POLL: Duration = Duration::from_millis(10);
 /// How often the ring buffer's drop counters are looked at.
 const DROP_CHECK: Duration = Duration::from_secs(10);
 /// Most remembered processes that executed a program (for the runtime-setup filter, and
@@ -520,12 +522,41 @@ impl Agent {
     }
 
     fn on_exec(&mut self, event: &Event, container: &Container) {
-        let Event::Exec { process, filename, argv, inode, memfd, deleted, exe_name, .. } = event else { return };
+        let Event::Exec {
+            process,
+            filename,
+            argv,
+            inode,
+            device,
+            size,
+            ctime,
+            memfd,
+            deleted,
+            interpreted,
+            exe_name,
+            ..
+        } = event
+        else {
+            return;
+        };
         let tgid = process.tgid;
         let argv: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         let raw = filename.to_string_lossy().into_owned();
-        let cwd = std::fs::read_link(format!("/proc/{tgid}/cwd")).ok().map(|p| p.to_string_lossy().into_owned());
-        let path = normalise(cwd.as_deref(), &raw).unwrap_or_else(|| raw.clone());
+        // The working directory names relative paths only: most execs have none to read.
+        let cwd_cell = std::cell::OnceCell::new();
+        let absolute = |p: &str| {
+            let cwd = if p.starts_with('/') {
+                None
+            } else {
+                cwd_cell
+                    .get_or_init(|| {
+                        std::fs::read_link(format!("/proc/{tgid}/cwd")).ok().map(|p| p.to_string_lossy().into_owned())
+                    })
+                    .as_deref()
+            };
+            normalise(cwd, p)
+        };
+        let path = absolute(&raw).unwrap_or_else(|| raw.clone());
         let first = ProcessInfo { pid: i64::from(tgid), exe: path.clone(), argv: argv.clone() };
         self.execed.insert(tgid, ProcessInfo { argv: argv.iter().take(16).cloned().collect(), ..first.clone() });
         let roots = [tgid, container.info.pid];
@@ -555,7 +586,7 @@ impl Agent {
         // Host critical files named on the command line, through a bind mount (reads
         // are not file events: the command line is what shows them).
         for arg in argv.iter().skip(1) {
-            let Some(p) = normalise(cwd.as_deref(), arg).filter(|_| arg.starts_with('/')) else { continue };
+            let Some(p) = normalise(None, arg).filter(|_| arg.starts_with('/')) else { continue };
             if let Some((host, _)) = host_path(&container.info.mounts, &p)
                 && is_host_critical(&host)
             {
@@ -563,11 +594,14 @@ impl Agent {
                 findings.push(finding::host_file_access(&p, &host, &format!("opened, as an argument of {program},")));
             }
         }
-        // Files to scan: the program, and the script an interpreter was asked to run.
+        // Files to scan: the program, and the script an interpreter was asked to run. A
+        // program the kernel mapped with an identity already found clean is not opened.
         let mut files: Vec<(std::fs::File, String)> = Vec::new();
+        let mapped: FileKey = (device.st_dev(), *inode, ctime.0, i64::from(ctime.1), *size);
+        let known = !*interpreted && !*memfd && !*deleted && self.scans.known_clean_key(&mapped);
         let via_proc = raw.starts_with("/proc/") || raw.starts_with("/dev/fd/") || *memfd || *deleted;
-        let program = if via_proc { None } else { rootfs::open_regular(&roots, &path) };
-        if let Some(f) = program.or_else(|| rootfs::open_exe(tgid, *inode)) {
+        let program = if known || via_proc { None } else { rootfs::open_regular(&roots, &path) };
+        if let Some(f) = program.or_else(|| if known { None } else { rootfs::open_exe(tgid, *inode) }) {
             files.push((f, path.clone()));
         }
         let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
@@ -577,7 +611,7 @@ impl Agent {
             );
         if interpreter
             && let Some(script) = argv.iter().skip(1).find(|a| !a.starts_with('-'))
-            && let Some(script) = normalise(cwd.as_deref(), script)
+            && let Some(script) = absolute(script)
             && let Some(f) = rootfs::open_regular(&roots, &script)
         {
             files.push((f, script));

@@ -2,7 +2,10 @@
 //! crate's malware engine (YARA rules and hash signatures) on a worker thread, so that the
 //! event loop never waits for a scan. The event loop opens the file (so that it stays
 //! readable after the process exits) and queues it; the worker hashes each file once per
-//! (device, inode, modification time, size) and remembers the verdict.
+//! (device, inode, change time, size) and remembers the verdict. The change time moves on
+//! every write and cannot be set back (a modification time can), and the exec event
+//! carries the same identity of the file it mapped, so that a program already found clean
+//! is not even opened again.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -32,8 +35,9 @@ pub struct ScanJob {
     pub context: EventContext,
 }
 
-/// A file's identity: a changed file has another modification time or size.
-type FileKey = (u64, u64, i64, i64, u64);
+/// A file's identity as `stat(2)` gives it: device, inode, change time (seconds,
+/// nanoseconds) and size. A changed file has another change time.
+pub type FileKey = (u64, u64, i64, i64, u64);
 
 /// A match: rule or signature, category, what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,11 +73,15 @@ impl ScanQueue {
         ScanQueue { tx: Some(tx), worker, dropped: 0, clean }
     }
 
-    /// Whether this file, unchanged (device, inode, modification time, size), was scanned
-    /// and found clean.
+    /// Whether this file, unchanged (device, inode, change time, size), was scanned and
+    /// found clean.
     pub fn known_clean(&self, file: &File) -> bool {
-        let Some((key, _)) = identify(file) else { return false };
-        self.clean.lock().unwrap_or_else(|p| p.into_inner()).contains(&key)
+        identify(file).is_some_and(|(key, _)| self.known_clean_key(&key))
+    }
+
+    /// Whether the file of this identity was scanned and found clean.
+    pub fn known_clean_key(&self, key: &FileKey) -> bool {
+        self.clean.lock().unwrap_or_else(|p| p.into_inner()).contains(key)
     }
 
     /// Queues a file; never blocks. A full queue drops the job.
@@ -161,7 +169,7 @@ fn identify(file: &File) -> Option<(FileKey, FileEntry)> {
         return None;
     }
     let size = u64::try_from(st.st_size).ok()?;
-    let key = (st.st_dev, st.st_ino, st.st_mtime, st.st_mtime_nsec as i64, size);
+    let key = (st.st_dev, st.st_ino, st.st_ctime, st.st_ctime_nsec as i64, size);
     let entry = FileEntry {
         kind: FileKind::Regular,
         size,
