@@ -14,6 +14,7 @@
 # bench/shield-floor.sh measures what the syscall hooks themselves cost.
 #   bench/shield.sh            (as root, with the Docker engine running)
 #   RUNS=3 N_OPEN=… N_STAT=… N_EXEC=… bench/shield.sh
+#   MODES=exec DROPS=0 bench/shield.sh      (only some of the loops, no drop measurement)
 #   CGUARD=/path/to/cguard bench/shield.sh     (another build, e.g. to compare two versions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,7 +108,7 @@ check() {
     fi >"$work/check-$2"
 }
 
-modes=(open stat exec)
+read -r -a modes <<<"${MODES:-open stat exec}"
 declare -A count=([open]=$n_open [stat]=$n_stat [exec]=$n_exec)
 # One unmeasured run per mode: the image and the workload are then in the page cache.
 for m in "${modes[@]}"; do workload "$m" 1000 >/dev/null; done
