@@ -21,8 +21,8 @@ pub(crate) struct Resolved {
     pub file: Option<FileId>,
     /// The file's change time when it was last found at `path`.
     pub ctime: Option<ChangeTime>,
-    /// `PT_INTERP` of the file, resolved inside the container.
-    pub interpreter: Option<FileId>,
+    /// `PT_INTERP` of the file, resolved inside the container, and its path there.
+    pub interpreter: Option<(FileId, PathBuf)>,
 }
 
 #[derive(Debug)]
@@ -34,8 +34,9 @@ pub(crate) struct AllowList {
     resolved: Vec<Resolved>,
     /// Executed file → index into `resolved`.
     by_id: HashMap<FileId, usize>,
-    /// Per process: the interpreter its last allowed exec will open next, and when.
-    pending_interp: HashMap<u32, (FileId, Instant)>,
+    /// Per process: the interpreter its last allowed exec will open next, when, and the
+    /// index of that allowed file in `resolved`.
+    pending_interp: HashMap<u32, (FileId, Instant, usize)>,
 }
 
 impl AllowList {
@@ -95,24 +96,30 @@ impl AllowList {
     /// namespace) without a system call, when that can be done: the file is the
     /// interpreter this process is about to open, or it is an allowed file unchanged since
     /// it was found at its allowed path (same change time: not written, linked, unlinked
-    /// or renamed over since). `None`: the path must be resolved again ([`AllowList::decide`]).
-    pub fn decide_known(&mut self, pid: u32, id: FileId, ctime: ChangeTime) -> Option<Reason> {
+    /// or renamed over since). With the reason comes the file's path in the container.
+    /// `None`: the path must be resolved again ([`AllowList::decide`]).
+    pub fn decide_known(&mut self, pid: u32, id: FileId, ctime: ChangeTime) -> Option<(Reason, &Path)> {
         let now = Instant::now();
-        if let Some((interp, since)) = self.pending_interp.get(&pid).copied()
+        if let Some((interp, since, index)) = self.pending_interp.get(&pid).copied()
             && interp == id
             && now.duration_since(since) < INTERP_WINDOW
         {
             self.pending_interp.remove(&pid);
-            return Some(Reason::Interpreter);
+            let path = self.resolved.get(index).and_then(|r| r.interpreter.as_ref()).map(|(_, p)| p.as_path());
+            return Some((Reason::Interpreter, path.unwrap_or(Path::new(""))));
         }
         let index = *self.by_id.get(&id)?;
-        (self.resolved[index].ctime == Some(ctime)).then(|| self.allow(index, pid, id, now))
+        if self.resolved[index].ctime != Some(ctime) {
+            return None;
+        }
+        let reason = self.allow(index, pid, id, now);
+        Some((reason, &self.resolved[index].path))
     }
 
     /// Decides the exec of file `id` (changed last at `ctime`) by process `pid` (host pid
     /// namespace), resolving the allowed paths again when the file is not known unchanged.
     pub fn decide(&mut self, pid: u32, id: FileId, ctime: ChangeTime) -> Reason {
-        if let Some(reason) = self.decide_known(pid, id, ctime) {
+        if let Some((reason, _)) = self.decide_known(pid, id, ctime) {
             return reason;
         }
         let index = match self.by_id.get(&id) {
@@ -134,11 +141,11 @@ impl AllowList {
     /// Allows the exec of the file at `index`: its program interpreter may follow.
     fn allow(&mut self, index: usize, pid: u32, id: FileId, now: Instant) -> Reason {
         if self.pending_interp.len() >= MAX_PENDING_INTERP {
-            self.pending_interp.retain(|_, (_, since)| now.duration_since(*since) < INTERP_WINDOW);
+            self.pending_interp.retain(|_, (_, since, _)| now.duration_since(*since) < INTERP_WINDOW);
         }
         match self.resolved[index].interpreter {
-            Some(interp) if interp != id => {
-                self.pending_interp.insert(pid, (interp, now));
+            Some((interp, _)) if interp != id => {
+                self.pending_interp.insert(pid, (interp, now, index));
             }
             _ => {
                 self.pending_interp.remove(&pid);
@@ -148,9 +155,10 @@ impl AllowList {
     }
 }
 
-fn interpreter_of(root: &std::os::fd::OwnedFd, path: &Path) -> Option<FileId> {
+fn interpreter_of(root: &std::os::fd::OwnedFd, path: &Path) -> Option<(FileId, PathBuf)> {
     let fd = identity::open_read_in_root(root, path).ok()?;
     let mut file = std::fs::File::from(fd);
     let interp = elf::interpreter(&mut file).ok()??;
-    identity::resolve(root, &interp).ok().map(|info| info.id)
+    let id = identity::resolve(root, &interp).ok()?.id;
+    Some((id, interp))
 }

@@ -257,8 +257,11 @@ impl Shared {
     }
 
     /// Writes the answer for a held exec and reports the decision.
-    fn answer(&self, pending: Pending, allowed: bool, reason: Reason) {
+    fn answer(&self, mut pending: Pending, allowed: bool, reason: Reason) {
         let Some(fd) = pending.event.fd() else { return };
+        if pending.path.as_os_str().is_empty() {
+            pending.path = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
+        }
         let response = if allowed { Response::FAN_ALLOW } else { Response::FAN_DENY };
         if let Err(error) = pending.container.group.write_response(FanotifyResponse::new(fd, response)) {
             tracing::warn!(container = %pending.container.id, %error, "answering an exec permission event");
@@ -304,12 +307,23 @@ fn drain_queue(shared: &Shared, container: &Arc<Protected>, allowed: bool, reaso
     }
 }
 
+/// Events one `read_events` returns at most (nix reads into 4,096 bytes; without info
+/// records an event is 24 bytes): fewer mean that the queue was empty when it read.
+const FULL_READ: usize = 4096 / std::mem::size_of::<nix::libc::fanotify_event_metadata>();
+
 fn read_all(group: &Fanotify) -> Vec<FanotifyEvent> {
     let mut all = Vec::new();
     loop {
         match group.read_events() {
             Ok(events) if events.is_empty() => break,
-            Ok(events) => all.extend(events),
+            Ok(events) => {
+                let drained = events.len() < FULL_READ;
+                all.extend(events);
+                if drained {
+                    // Anything queued since then makes the group readable for the next poll.
+                    break;
+                }
+            }
             Err(Errno::EAGAIN | Errno::EINTR) => break,
             Err(error) => {
                 tracing::warn!(%error, "reading fanotify events");
@@ -331,7 +345,8 @@ fn examine(event: FanotifyEvent, container: &Arc<Protected>, received: Instant) 
     if !event.mask().contains(MaskFlags::FAN_OPEN_EXEC_PERM) {
         return None;
     }
-    let path = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
+    // The path is read when the decision is written, unless the allow-list names the file.
+    let path = PathBuf::new();
     // A descriptor that cannot even be examined gets the device 0, inode 0 identity, which
     // no allowed file has.
     let (file, ctime) =
@@ -390,7 +405,10 @@ fn reader(shared: Arc<Shared>, jobs: Sender<Job>) {
                 let known = if shared.config.slow_answer.is_none()
                     && let Ok(mut allow) = container.allow.try_lock()
                 {
-                    allow.decide_known(pending.pid, pending.file, pending.ctime)
+                    allow.decide_known(pending.pid, pending.file, pending.ctime).map(|(reason, path)| {
+                        pending.path = path.to_path_buf();
+                        reason
+                    })
                 } else {
                     None
                 };

@@ -80,7 +80,9 @@ pub struct Decision {
     pub container_id: String,
     /// The process that called `execve` (host pid namespace).
     pub pid: u32,
-    /// The executed file as the guard sees it (`/proc/self/fd` of the event's descriptor).
+    /// The executed file: its allowed path inside the container when the allow-list
+    /// answered at once (an unchanged allowed file, or the interpreter of one), otherwise
+    /// as the guard sees it (`/proc/self/fd` of the event's descriptor).
     pub path: PathBuf,
     pub dev: u64,
     pub ino: u64,
