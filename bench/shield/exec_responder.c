@@ -1,22 +1,26 @@
 /*
  * The least an exec allow-list through fanotify can cost: for bench/shield-exec-floor.sh.
  *
- *   exec_responder PATH...
+ *   exec_responder [-p] [-s] PATH...
  *
  * Marks the mount of each PATH for FAN_OPEN_EXEC_PERM, prints "ready" and then allows
  * every exec at once, with no look at the file: one read and one write per event, one
  * thread. What is left is the round trip itself (the kernel holds the exec, wakes this
  * process, waits for its answer), which any fanotify-based enforcer pays for each program
- * and each program interpreter it holds. Stops on SIGTERM or SIGINT.
+ * and each program interpreter it holds. -p waits in poll(2) before each read (as an
+ * enforcer with several groups or answer deadlines does); -s fstat(2)s each file (the
+ * identity any allow-list needs). Stops on SIGTERM or SIGINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -27,8 +31,17 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: exec_responder PATH...\n");
+    int use_poll = 0, use_stat = 0, first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "-p") == 0)
+            use_poll = 1;
+        else if (strcmp(argv[first], "-s") == 0)
+            use_stat = 1;
+        else
+            break;
+    }
+    if (first >= argc) {
+        fprintf(stderr, "usage: exec_responder [-p] [-s] PATH...\n");
         return 2;
     }
     int fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -36,7 +49,7 @@ int main(int argc, char **argv) {
         perror("fanotify_init");
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         if (fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, argv[i]) < 0) {
             fprintf(stderr, "fanotify_mark %s: %s\n", argv[i], strerror(errno));
             return 1;
@@ -52,6 +65,11 @@ int main(int argc, char **argv) {
     unsigned long long answered = 0;
     char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
     while (!stop) {
+        if (use_poll) {
+            struct pollfd p = {.fd = fan, .events = POLLIN};
+            if (poll(&p, 1, 1000) <= 0)
+                continue;
+        }
         ssize_t n = read(fan, buf, sizeof(buf));
         if (n < 0) {
             if (errno == EINTR)
@@ -64,6 +82,9 @@ int main(int argc, char **argv) {
             if (m->fd < 0)
                 continue;
             if (m->mask & FAN_OPEN_EXEC_PERM) {
+                struct stat st;
+                if (use_stat && fstat(m->fd, &st) < 0)
+                    perror("fstat");
                 struct fanotify_response r = {.fd = m->fd, .response = FAN_ALLOW};
                 if (write(fan, &r, sizeof(r)) != (ssize_t)sizeof(r))
                     perror("write");

@@ -598,6 +598,26 @@ fn shield_checks_container_environments() {
     );
 }
 
+/// The process tree names the parent of a forbidden program even when the parent exited
+/// before the shield handled the exec (exec events are handled up to a poll interval late).
+#[test]
+fn shield_names_a_parent_that_already_exited() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let shield = Shield::start();
+    let c = Container::run("parent-exited", &["--security-opt", "no-new-privileges"]);
+    // dash forks for `id` (a command follows), waits for it and exits.
+    let out = c.sh("id >/dev/null; exit 0");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e = shield
+        .wait_for(&c, "process", "abnormal-program", Some("/usr/bin/id"), EVENT_TIMEOUT)
+        .expect("an abnormal-program event for id");
+    let tree = e["process_tree"].as_array().cloned().unwrap_or_default();
+    assert!(tree.len() >= 2, "no parent in {e}");
+    assert_eq!(tree[0]["exe"], "/usr/bin/id", "{e}");
+    let parent = tree[1]["argv"].as_array().cloned().unwrap_or_default();
+    assert!(parent.iter().any(|a| a.as_str().is_some_and(|a| a.contains("id >/dev/null;"))), "parent: {}", tree[1]);
+}
+
 /// A container configured with care (no-new-privileges, only Docker's own files mounted)
 /// produces no environment event, and a whitelisted program no process event.
 #[test]

@@ -55,6 +55,9 @@ const DROP_CHECK: Duration = Duration::from_secs(10);
 /// Most remembered processes that executed a program (for the runtime-setup filter, and
 /// to name a process that exited before its event was handled).
 const MAX_EXECED: usize = 16_384;
+/// How long a process that exited stays known by its exec: exec and exit events are
+/// handled in batches, and a child's exec may be handled after its parent's exit.
+const EXITED_KEEP: Duration = Duration::from_secs(1);
 /// How long a file event of an enforced container waits for its syscall's result (whether
 /// the write was refused) before it is written without it.
 const RESULT_WAIT: Duration = Duration::from_secs(2);
@@ -176,6 +179,7 @@ fn detect_loop(
         scans,
         enforcer,
         execed: HashMap::new(),
+        pruned: std::time::Instant::now(),
         env_reported: HashSet::new(),
         fixed,
         protected: HashSet::new(),
@@ -229,6 +233,7 @@ fn detect_loop(
             agent.handle(&event, &mut changes);
         }
         agent.enforcement_events(RESULT_WAIT);
+        agent.forget_exited();
         agent.apply(&mut probes, &mut changes, &mut add_rule);
     }
     // Nothing is lost at a stop: refusals not yet reported, writes whose result is pending.
@@ -288,8 +293,11 @@ struct Agent {
     emitter: Emitter,
     scans: ScanQueue,
     enforcer: Box<dyn Enforcer>,
-    /// Processes seen executing a program inside a container, with what they executed.
-    execed: HashMap<u32, ProcessInfo>,
+    /// Processes seen executing a program inside a container, with what they executed
+    /// (kept [`EXITED_KEEP`] after their exit).
+    execed: HashMap<u32, Execed>,
+    /// When exited processes were last forgotten.
+    pruned: std::time::Instant,
     /// Containers whose environment was checked.
     env_reported: HashSet<String>,
     /// Rules installed for the whole life of the agent (never removed).
@@ -452,7 +460,9 @@ impl Agent {
     fn handle(&mut self, event: &Event, changes: &mut RuleChanges) {
         let process = event.process();
         if let Event::Exit { process, .. } = event {
-            self.execed.remove(&process.tgid);
+            if let Some(e) = self.execed.get_mut(&process.tgid) {
+                e.exited = Some(std::time::Instant::now());
+            }
             return;
         }
         if let Event::Result { of: ResultOf::FileWrite, ret, .. } = event
@@ -504,7 +514,7 @@ impl Agent {
         // A process that already exited is described by the program it executed.
         let first = first.or_else(|| {
             (!std::path::Path::new(&format!("/proc/{tgid}")).exists())
-                .then(|| self.execed.get(&tgid).cloned())
+                .then(|| self.execed.get(&tgid).map(|e| e.info.clone()))
                 .flatten()
         });
         // The container's processes share its pid namespace; with `--pid=host` they share
@@ -518,7 +528,12 @@ impl Agent {
                 proctree::pid_namespace(pid) == ns
             }
         };
-        base_context(container, proctree::process_tree(tgid, first, ppid, &inside))
+        // Exec and exit events are handled up to a poll interval late: a parent may have
+        // exited by then, its exec event said what it was.
+        let exited = |pid: u32| {
+            self.execed.get(&pid).filter(|e| e.container == container.info.id).map(|e| (e.info.clone(), e.ppid))
+        };
+        base_context(container, proctree::process_tree(tgid, first, ppid, &inside, &exited))
     }
 
     fn on_exec(&mut self, event: &Event, container: &Container) {
@@ -558,7 +573,9 @@ impl Agent {
         };
         let path = absolute(&raw).unwrap_or_else(|| raw.clone());
         let first = ProcessInfo { pid: i64::from(tgid), exe: path.clone(), argv: argv.clone() };
-        self.execed.insert(tgid, ProcessInfo { argv: argv.iter().take(16).cloned().collect(), ..first.clone() });
+        let info = ProcessInfo { argv: argv.iter().take(16).cloned().collect(), ..first.clone() };
+        let execed = Execed { info, ppid: process.ppid, container: container.info.id.clone(), exited: None };
+        self.execed.insert(tgid, execed);
         let roots = [tgid, container.info.pid];
         let mut findings: Vec<Finding> = Vec::new();
         // Whitelist: the path as executed, or the same file under a whitelisted name.
@@ -732,6 +749,15 @@ impl Agent {
         }
     }
 
+    /// Forgets processes that exited more than [`EXITED_KEEP`] ago (once a second).
+    fn forget_exited(&mut self) {
+        if self.pruned.elapsed() < EXITED_KEEP {
+            return;
+        }
+        self.pruned = std::time::Instant::now();
+        self.execed.retain(|_, e| e.exited.is_none_or(|t| t.elapsed() < EXITED_KEEP));
+    }
+
     fn on_exec_denied(&mut self, denial: &ExecDenial) {
         let Some(container) = self.containers.get(&denial.container_id).cloned() else { return };
         let first =
@@ -743,6 +769,17 @@ impl Agent {
             format!("{}; refused ({})", f.description.replace(" was executed ", " was to be executed "), denial.reason);
         self.emitter.emit(f, &context, true);
     }
+}
+
+/// A process seen executing a program in a container, until its exit event.
+#[derive(Debug, Clone)]
+struct Execed {
+    /// The program and (the first 16 of) its arguments.
+    info: ProcessInfo,
+    ppid: u32,
+    container: String,
+    /// When its exit event was handled.
+    exited: Option<std::time::Instant>,
 }
 
 /// Whether an event comes from the container runtime's own setup: runc's init process

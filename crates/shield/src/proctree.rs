@@ -1,6 +1,7 @@
 //! The process tree of an event: the process and its ancestors (pid, executable, argv),
-//! read from /proc when the event is handled, up to [`MAX_DEPTH`] processes and never
-//! beyond the container (the runtime's processes above it are left out).
+//! read from /proc when the event is handled (or, for an ancestor that already exited, from
+//! what its exec event said), up to [`MAX_DEPTH`] processes and never beyond the container
+//! (the runtime's processes above it are left out).
 
 use api::shield::ProcessInfo;
 
@@ -56,21 +57,25 @@ pub fn pid_namespace(pid: u32) -> Option<String> {
 
 /// The tree of process `tgid`. `first`, when given, describes the process itself as the
 /// kernel reported it (for an exec: the new program and its arguments) and `ppid` its
-/// parent, so that a process that already exited still heads its tree. `inside` says
-/// whether an ancestor still belongs to the container: the runtime's processes above it
-/// are left out.
+/// parent (0: read it from /proc), so that a process that already exited still heads its
+/// tree. `inside` says
+/// whether a live ancestor belongs to the container: the runtime's processes above it
+/// are left out. `exited` describes an ancestor gone from /proc, with its parent, when
+/// its exec in the container was seen.
 pub fn process_tree(
     tgid: u32,
     first: Option<ProcessInfo>,
     ppid: u32,
     inside: &dyn Fn(u32) -> bool,
+    exited: &dyn Fn(u32) -> Option<(ProcessInfo, u32)>,
 ) -> Vec<ProcessInfo> {
     let mut tree = Vec::new();
     let own = read_process(tgid);
     let mut next = match (first, own) {
         (Some(info), own) => {
             tree.push(info);
-            own.and_then(|(_, parent)| parent).or(Some(ppid))
+            // The kernel's parent at the event; /proc's may be a reaper it was handed to.
+            if ppid > 0 { Some(ppid) } else { own.and_then(|(_, parent)| parent) }
         }
         (None, Some((info, parent))) => {
             tree.push(info);
@@ -82,10 +87,19 @@ pub fn process_tree(
         }
     };
     while let Some(pid) = next.filter(|&p| p > 0) {
-        if tree.len() >= MAX_DEPTH || !inside(pid) {
+        if tree.len() >= MAX_DEPTH {
             break;
         }
-        let Some((info, parent)) = read_process(pid) else { break };
+        // A zombie (exited, not yet reaped) names no program: what its exec said does.
+        let live = read_process(pid).filter(|(info, _)| !info.exe.is_empty());
+        let (info, parent) = match live {
+            Some(live) if inside(pid) => live,
+            Some(_) => break,
+            None => match exited(pid) {
+                Some((info, parent)) => (info, Some(parent)),
+                None => break,
+            },
+        };
         tree.push(info);
         next = parent;
     }
@@ -118,16 +132,26 @@ mod tests {
     #[test]
     fn the_tree_of_this_test_names_this_process_and_its_parent() {
         let me = std::process::id();
-        let tree = process_tree(me, None, 0, &|_| true);
+        let none = |_| None;
+        let tree = process_tree(me, None, 0, &|_| true, &none);
         assert_eq!(tree[0].pid, i64::from(me));
         assert!(!tree[0].exe.is_empty());
         assert!(tree.len() >= 2 && tree.len() <= MAX_DEPTH, "{tree:?}");
         let parent = std::os::unix::process::parent_id();
         assert_eq!(tree[1].pid, i64::from(parent));
-        let alone = process_tree(me, None, 0, &|p| p != parent);
+        let alone = process_tree(me, None, 0, &|p| p != parent, &none);
         assert_eq!(alone.len(), 1);
-        let gone =
-            process_tree(u32::MAX - 1, Some(ProcessInfo { pid: 5, exe: "/x".into(), argv: vec![] }), 0, &|_| true);
+        let x = ProcessInfo { pid: 5, exe: "/x".into(), argv: vec![] };
+        let gone = process_tree(u32::MAX - 1, Some(x.clone()), 0, &|_| true, &none);
         assert_eq!(gone.len(), 1);
+        // Ancestors that exited are named from their exec, up to a live one.
+        let sh = ProcessInfo { pid: i64::from(u32::MAX - 2), exe: "/bin/sh".into(), argv: vec!["sh".into()] };
+        let exited = |pid: u32| (pid == u32::MAX - 2).then(|| (sh.clone(), me));
+        let tree = process_tree(u32::MAX - 1, Some(x.clone()), u32::MAX - 2, &|_| true, &exited);
+        assert_eq!(tree[..3].iter().map(|p| p.pid).collect::<Vec<_>>(), [5, i64::from(u32::MAX - 2), i64::from(me)]);
+        assert_eq!(tree[1], sh);
+        // A live process outside the container ends the tree, whatever was seen before.
+        let tree = process_tree(u32::MAX - 1, Some(x), u32::MAX - 2, &|p| p != me, &exited);
+        assert_eq!(tree.len(), 2);
     }
 }
