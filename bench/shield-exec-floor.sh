@@ -5,6 +5,8 @@
 #   none        nothing watches the container
 #   responder   bench/shield/exec_responder.c marks the container's root mount and allows every
 #               exec at once, with no look at the file: the round trip alone
+#   examiner    the same responder waiting in poll(2) and fstat(2)ing each file (`-p -s`), as
+#               an allow-list with several groups and answer deadlines must
 #   detect      cguard shield --standalone, a detect-mode policy for the image
 #   enforce     the same policy in enforce mode (the exec guard holds every exec)
 # Prints the medians of the loop's time and their ratios to `none`.
@@ -48,13 +50,21 @@ wait_ready() {
 
 loops none
 
-"$work/exec_responder" "/proc/$pid/root" >"$work/responder.out" 2>"$work/responder.err" &
-responder=$!
-wait_ready "$work/responder.out" "$responder"
-loops responder
-kill -TERM "$responder"
-wait "$responder" || true
-cat "$work/responder.err" >&2
+# respond MODE FLAGS…: the loops with the C responder running.
+respond() {
+    local mode=$1
+    shift
+    "$work/exec_responder" "$@" "/proc/$pid/root" >"$work/$mode.out" 2>"$work/$mode.err" &
+    responder=$!
+    wait_ready "$work/$mode.out" "$responder"
+    loops "$mode"
+    kill -TERM "$responder"
+    wait "$responder" || true
+    responder=
+    cat "$work/$mode.err" >&2
+}
+respond responder
+respond examiner -p -s
 
 for mode in detect enforce; do
     printf '[{"name":"bench","processWhitelist":["/bench/workload","/bin/true","/usr/bin/true"],"mode":"%s","images":["%s"]}]\n' \
@@ -74,7 +84,7 @@ printf '\nExec floor: fork+exec of /bin/true x%s in one container of %s, median 
 printf '| %-9s | %8s | %6s | %12s |\n' mode seconds ratio "µs per exec"
 printf '|-----------|----------|--------|--------------|\n'
 base=$(median <"$work/times-none")
-for mode in none responder detect enforce; do
+for mode in none responder examiner detect enforce; do
     m=$(median <"$work/times-$mode")
     awk -v mode="$mode" -v m="$m" -v b="$base" -v n="$n_exec" \
         'BEGIN { printf "| %-9s | %8.3f | %6.3f | %12.1f |\n", mode, m, m / b, (m - b) / n * 1e6 }'

@@ -373,7 +373,7 @@ fn connected_shield_applies_policy_changes_from_the_server() {
     let whitelist = ["/usr/bin/sleep", "/bin/sleep", "/usr/bin/sh", "/bin/sh", "/usr/bin/dash"];
     let write = |mode: &str, extra: &[&str]| {
         let list: Vec<&str> = whitelist.iter().chain(extra).copied().collect();
-        json!({"name": "changes", "mode": mode, "processWhitelist": list})
+        json!({"name": "changes", "mode": mode, "processWhitelist": list, "fileProtection": ["/etc/issue"]})
     };
     let (s, p) = server.call("POST", "/api/v1/policies", Some(&admin), Some(write("detect", &[])));
     assert_eq!(s, 201, "{p}");
@@ -409,6 +409,9 @@ fn connected_shield_applies_policy_changes_from_the_server() {
         assert!(Instant::now() < deadline, "no blocked event after enforce mode");
         std::thread::sleep(Duration::from_millis(250));
     }
+    // The protected file is read-only in the container.
+    let out = c.sh("echo x >> /etc/issue");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"), "{out:?}");
 
     // Back to detect mode with `id` on the whitelist: it runs, and nothing more is reported.
     let (s, body) = server.call("PUT", &policy, Some(&admin), Some(write("detect", &["/usr/bin/id"])));
@@ -425,6 +428,9 @@ fn connected_shield_applies_policy_changes_from_the_server() {
     }
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(reported(&server).len(), before, "a whitelisted program was reported");
+    // Out of enforce mode, the file is writable again in the running container.
+    let out = c.sh("echo x >> /etc/issue && tail -1 /etc/issue");
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "x", "{out:?}");
     let summary = shield.stop();
     assert!(summary.contains(", 0 left in the spool"), "{summary}");
 }

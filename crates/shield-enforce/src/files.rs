@@ -8,18 +8,30 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustix::fs::{Mode, OFlags, StatVfsMountFlags};
-use rustix::mount::MountFlags;
+use rustix::fs::{AtFlags, Mode, OFlags, StatVfsMountFlags, StatxFlags};
+use rustix::mount::{MountFlags, UnmountFlags};
 
 use crate::error::EnforceError;
 use crate::mntns;
 use crate::mountinfo;
+
+/// A read-only bind mount placed in a container: where, and which mount it is, so that
+/// it can be taken away again without touching a mount placed by anybody else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnlyMount {
+    /// The protected path, resolved inside the container.
+    pub path: PathBuf,
+    /// The mount's id (the never-reused 64-bit id where the kernel has it, 6.8 and later).
+    pub mount_id: u64,
+}
 
 /// What `protect_files` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProtection {
     /// Paths now read-only, resolved inside the container (symlinks followed there).
     pub protected: Vec<PathBuf>,
+    /// The read-only mount of each protected path (placed now, or kept from before).
+    pub mounts: Vec<ReadOnlyMount>,
     /// Requested paths that do not exist in the container (nothing to protect).
     pub missing: Vec<PathBuf>,
     /// Time spent, from the call to the last mount.
@@ -30,12 +42,21 @@ pub struct FileProtection {
 /// process of the container, host pid namespace). Paths are absolute paths as the
 /// container sees them.
 pub fn protect_files(pid: u32, paths: &[PathBuf]) -> Result<FileProtection, EnforceError> {
+    reprotect_files(pid, paths, &[])
+}
+
+/// [`protect_files`] for a container already protected with `placed`: a path whose
+/// read-only mount of `placed` is still in place is left as it is (no moment in which it
+/// is writable), any other is made read-only. [`release_files`] then takes away the mounts
+/// of `placed` no longer wanted.
+pub fn reprotect_files(pid: u32, paths: &[PathBuf], placed: &[ReadOnlyMount]) -> Result<FileProtection, EnforceError> {
     let start = Instant::now();
     if let Some(relative) = paths.iter().find(|p| !p.is_absolute()) {
         return Err(EnforceError::RelativePath(relative.clone()));
     }
     let mut result = mntns::run_in_mount_namespace(pid, |host_proc| {
         let mut protected = Vec::new();
+        let mut mounts = Vec::new();
         let mut missing = Vec::new();
         for path in paths {
             // Inside the namespace our root is the container's: this follows the
@@ -48,17 +69,53 @@ pub fn protect_files(pid: u32, paths: &[PathBuf]) -> Result<FileProtection, Enfo
                 }
                 Err(source) => return Err(EnforceError::ReadOnly { path: path.clone(), source }),
             };
-            make_read_only(host_proc, &canonical)
-                .map_err(|source| EnforceError::ReadOnly { path: canonical.clone(), source })?;
+            if protected.contains(&canonical) {
+                continue;
+            }
+            let kept = placed.iter().find(|m| m.path == canonical && mount_id(&canonical).ok() == Some(m.mount_id));
+            let mount = match kept {
+                Some(kept) => kept.clone(),
+                None => make_read_only(host_proc, &canonical)
+                    .map_err(|source| EnforceError::ReadOnly { path: canonical.clone(), source })?,
+            };
+            mounts.push(mount);
             protected.push(canonical);
         }
-        Ok(FileProtection { protected, missing, elapsed: Duration::ZERO })
+        Ok(FileProtection { protected, mounts, missing, elapsed: Duration::ZERO })
     })??;
     result.elapsed = start.elapsed();
     Ok(result)
 }
 
-fn make_read_only(host_proc: &OwnedFd, path: &Path) -> io::Result<()> {
+/// Takes away read-only mounts placed by [`protect_files`] in the container of `pid`: the
+/// files are writable again. A mount no longer on top at its path (another was placed over
+/// it, or it is gone) is left alone. Returns the paths released.
+pub fn release_files(pid: u32, mounts: &[ReadOnlyMount]) -> Result<Vec<PathBuf>, EnforceError> {
+    mntns::run_in_mount_namespace(pid, |_| {
+        let mut released = Vec::new();
+        for mount in mounts {
+            if mount_id(&mount.path).ok() != Some(mount.mount_id) {
+                continue;
+            }
+            // Detached as a whole: for a directory, the read-only copies of the mounts
+            // below it go with it, and the originals are visible again.
+            rustix::mount::unmount(&mount.path, UnmountFlags::DETACH)
+                .map_err(|e| EnforceError::ReadOnly { path: mount.path.clone(), source: e.into() })?;
+            released.push(mount.path.clone());
+        }
+        Ok(released)
+    })?
+}
+
+/// The id of the mount `path` is on (the unique 64-bit id where the kernel has one).
+fn mount_id(path: &Path) -> io::Result<u64> {
+    const STATX_MNT_ID_UNIQUE: u32 = 0x4000;
+    let unique = StatxFlags::from_bits_retain(STATX_MNT_ID_UNIQUE);
+    let stx = rustix::fs::statx(rustix::fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW, unique | StatxFlags::MNT_ID)?;
+    Ok(stx.stx_mnt_id)
+}
+
+fn make_read_only(host_proc: &OwnedFd, path: &Path) -> io::Result<ReadOnlyMount> {
     let directory = std::fs::metadata(path)?.is_dir();
     if directory {
         rustix::mount::mount_bind_recursive(path, path)?;
@@ -82,7 +139,7 @@ fn make_read_only(host_proc: &OwnedFd, path: &Path) -> io::Result<()> {
     for target in targets {
         remount_read_only(&target)?;
     }
-    Ok(())
+    Ok(ReadOnlyMount { path: path.to_path_buf(), mount_id: mount_id(path)? })
 }
 
 /// `MS_REMOUNT | MS_BIND | MS_RDONLY`, keeping the mount's nosuid, nodev and noexec.

@@ -23,6 +23,6 @@ mod probe;
 pub use elf::interpreter as elf_interpreter;
 pub use error::EnforceError;
 pub use exec::{ContainerTarget, Decision, ExecGuard, ExecGuardConfig, FailMode, MarkedMounts, ProtectReport, Reason};
-pub use files::{FileProtection, protect_files};
+pub use files::{FileProtection, ReadOnlyMount, protect_files, release_files, reprotect_files};
 pub use identity::FileId;
 pub use probe::{Backends, Status, probe};

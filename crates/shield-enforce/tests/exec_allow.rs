@@ -123,6 +123,21 @@ fn an_unchanged_allowed_file_is_answered_at_once_and_a_changed_one_is_looked_at_
 }
 
 #[test]
+fn a_new_allow_list_is_swapped_in_while_the_container_stays_guarded() {
+    let container = Container::start(&[]);
+    let (guard, _decisions) = guard();
+    guard.protect(target(&container, &["/bin/sh", "/bin/true"])).unwrap();
+    let status = |program: &str| container.sh(&format!("{program} >/dev/null; echo rc=$?")).stdout;
+    assert!(status("/bin/ls").contains("rc=126"));
+    let resolved = guard.set_allowed(&container.id, ["/bin/sh", "/bin/true", "/bin/ls"].map(PathBuf::from).to_vec());
+    assert!(resolved.unwrap().iter().all(|(_, file)| file.is_some()));
+    assert!(status("/bin/ls").contains("rc=0"));
+    guard.set_allowed(&container.id, vec![PathBuf::from("/bin/sh")]).unwrap();
+    assert!(status("/bin/true").contains("rc=126"), "narrowed: true is refused now");
+    assert!(guard.set_allowed("not-protected", Vec::new()).is_err());
+}
+
+#[test]
 fn scripts_run_by_an_allowed_shell_are_not_execs_but_direct_script_execs_are() {
     let container = Container::start(&[]);
     let (guard, _decisions) = guard();

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use shield_enforce::protect_files;
+use shield_enforce::{protect_files, release_files, reprotect_files};
 
 use crate::support::Container;
 
@@ -78,4 +78,34 @@ fn symlinks_are_resolved_inside_the_container() {
 fn relative_paths_are_refused() {
     let container = Container::start(&[]);
     assert!(protect_files(container.pid, &[PathBuf::from("etc/passwd")]).is_err());
+}
+
+#[test]
+fn protection_follows_a_new_list_and_released_files_are_writable_again() {
+    let container = Container::start(&[]);
+    let both = ["/etc/passwd", "/etc/group"].map(PathBuf::from);
+    let first = protect_files(container.pid, &both).unwrap();
+    assert_eq!(first.mounts.len(), 2);
+    let writes = || container.sh("echo x >> /etc/passwd; echo passwd=$?; echo x >> /etc/group; echo group=$?").stdout;
+    assert!(writes().contains("passwd=2") && writes().contains("group=2"));
+
+    // Only /etc/passwd stays protected: its mount is kept as it is, not placed again.
+    let again = reprotect_files(container.pid, &both[..1], &first.mounts).unwrap();
+    assert_eq!(again.mounts, vec![first.mounts[0].clone()]);
+    let stale: Vec<_> = first.mounts.iter().filter(|m| !again.mounts.contains(m)).cloned().collect();
+    assert_eq!(release_files(container.pid, &stale).unwrap(), vec![PathBuf::from("/etc/group")]);
+    let out = writes();
+    assert!(out.contains("passwd=2") && out.contains("group=0"), "{out}");
+    // Released twice: nothing left to take away.
+    assert!(release_files(container.pid, &stale).unwrap().is_empty());
+
+    // A mount placed over ours afterwards (here a second, independent protection) is not
+    // taken away by releasing ours; once it is gone, ours can be.
+    let over = protect_files(container.pid, &both[..1]).unwrap();
+    assert_ne!(over.mounts, again.mounts);
+    assert!(release_files(container.pid, &again.mounts).unwrap().is_empty());
+    assert_eq!(release_files(container.pid, &over.mounts).unwrap(), vec![PathBuf::from("/etc/passwd")]);
+    assert!(writes().contains("passwd=2"), "ours is still there");
+    assert_eq!(release_files(container.pid, &again.mounts).unwrap(), vec![PathBuf::from("/etc/passwd")]);
+    assert!(writes().contains("passwd=0"));
 }

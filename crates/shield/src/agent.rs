@@ -13,7 +13,7 @@ use api::shield::ProcessInfo;
 use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, ResultOf, Syscall, SyscallPhase, UserPath};
 
 use crate::containers::{Container, Containers, RuleChanges};
-use crate::docker::{ContainerAction, DockerClient, EventStream};
+use crate::docker::{ContainerAction, ContainerInfo, DockerClient, EventStream};
 use crate::enforce::{Enforcer, ExecDenial};
 use crate::error::ShieldError;
 use crate::finding::{self, Finding};
@@ -407,9 +407,8 @@ impl Agent {
     }
 
     /// Applies new policies while running: the kernel's path rules, each container's
-    /// applied policies, and enforcement (a container's exec allow-list is set up again
-    /// with its new enforce-mode policies; files already made read-only stay so until the
-    /// container restarts).
+    /// applied policies, and enforcement (a running container's exec allow-list and
+    /// read-only files follow its new enforce-mode policies).
     fn set_policies(&mut self, policies: Vec<Policy>, changes: &mut RuleChanges) {
         if policies == self.containers.policies() {
             return;
@@ -431,14 +430,39 @@ impl Agent {
         self.fixed = escape.into_iter().chain(wanted).collect();
         tracing::info!(policies = policies.len(), "policies updated");
         self.containers.set_policies(policies);
-        for id in std::mem::take(&mut self.protected) {
-            self.enforcer.release(&id);
+        // Each protected or newly enforced running container gets its new enforce-mode
+        // policies in place (no moment without protection); none: its protection ends.
+        let running: Vec<(ContainerInfo, Vec<Policy>)> = self
+            .containers
+            .iter()
+            .filter(|c| c.info.running)
+            .map(|c| (c.info.clone(), self.enforced_policies(c)))
+            .filter(|(info, enforced)| !enforced.is_empty() || self.protected.contains(&info.id))
+            .collect();
+        for (info, enforced) in running {
+            if let Err(e) = self.enforcer.update(&info, &enforced) {
+                tracing::warn!(error = %e, container = info.short_id(), "enforcement could not follow the new policies");
+            }
+            if enforced.is_empty() {
+                self.protected.remove(&info.id);
+            } else {
+                self.protected.insert(info.id.clone());
+            }
         }
-        let running: Vec<String> =
-            self.containers.iter().filter(|c| c.info.running).map(|c| c.info.id.clone()).collect();
-        for id in running {
-            self.protect_if_enforced(&id);
+    }
+
+    /// The enforce-mode policies that apply to a container.
+    fn enforced_policies(&self, container: &Container) -> Vec<Policy> {
+        if !container.applied.enforce {
+            return Vec::new();
         }
+        let names = &container.applied.names;
+        self.containers
+            .policies()
+            .iter()
+            .filter(|p| p.mode == Mode::Enforce && names.contains(&p.name))
+            .cloned()
+            .collect()
     }
 
     /// Hands a running container to the enforcer once, if an enforce-mode policy applies.
@@ -448,8 +472,7 @@ impl Agent {
             return;
         }
         let info = container.info.clone();
-        let names = container.applied.names.clone();
-        for policy in self.containers.policies().iter().filter(|p| p.mode == Mode::Enforce && names.contains(&p.name)) {
+        for policy in &self.enforced_policies(container) {
             if let Err(e) = self.enforcer.protect(&info, policy) {
                 tracing::warn!(error = %e, container = info.short_id(), "enforcement could not protect the container");
             }

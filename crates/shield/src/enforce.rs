@@ -32,28 +32,97 @@ pub fn start_kernel_enforcer(config: EnforceConfig) -> Result<Box<dyn Enforcer>,
     }
 }
 
+use std::collections::HashMap;
+
+use shield_enforce::ReadOnlyMount;
+
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
-/// Bind-mounts the policy's protected files read-only in the container's mount namespace
-/// (both kernel backends do: it covers whole directory trees).
-fn read_only_files(container: &ContainerInfo, policy: &Policy) -> Result<(), EnforceError> {
-    if policy.file_protection.is_empty() {
-        return Ok(());
+/// The protected files both kernel backends bind-mount read-only in a container's mount
+/// namespace (that covers whole directory trees), with the mounts they placed, so that a
+/// policy change can make writable again what is no longer protected.
+#[derive(Debug, Default)]
+struct ReadOnlyFiles {
+    placed: HashMap<String, Vec<ReadOnlyMount>>,
+}
+
+fn paths(list: &[String]) -> Vec<std::path::PathBuf> {
+    list.iter().map(|p| p.trim_end_matches('/').into()).collect()
+}
+
+fn files_error(e: &dyn std::fmt::Display) -> EnforceError {
+    EnforceError { backend: "read-only mounts".to_owned(), message: e.to_string() }
+}
+
+impl ReadOnlyFiles {
+    /// Makes the policy's protected files read-only too (those already read-only stay so).
+    fn add(&mut self, container: &ContainerInfo, policy: &Policy) -> Result<(), EnforceError> {
+        if policy.file_protection.is_empty() {
+            return Ok(());
+        }
+        let placed = self.placed.entry(container.id.clone()).or_default();
+        let done = shield_enforce::reprotect_files(container.pid, &paths(&policy.file_protection), placed)
+            .map_err(|e| files_error(&e))?;
+        for mount in done.mounts {
+            if !placed.contains(&mount) {
+                placed.push(mount);
+            }
+        }
+        tracing::info!(
+            container = container.short_id(),
+            policy = policy.name,
+            protected = done.protected.len(),
+            missing = ?done.missing,
+            elapsed_us = done.elapsed.as_micros() as u64,
+            "protected files made read-only"
+        );
+        Ok(())
     }
-    let paths: Vec<std::path::PathBuf> =
-        policy.file_protection.iter().map(|p| p.trim_end_matches('/').into()).collect();
-    let done = shield_enforce::protect_files(container.pid, &paths)
-        .map_err(|e| EnforceError { backend: "read-only mounts".to_owned(), message: e.to_string() })?;
-    tracing::info!(
-        container = container.short_id(),
-        policy = policy.name,
-        protected = done.protected.len(),
-        missing = ?done.missing,
-        elapsed_us = done.elapsed.as_micros() as u64,
-        "protected files made read-only"
-    );
-    Ok(())
+
+    /// Makes exactly `wanted` read-only in a running container: files newly protected are
+    /// mounted first, then the mounts of files no longer protected are taken away.
+    fn set(&mut self, container: &ContainerInfo, wanted: &[String]) -> Result<(), EnforceError> {
+        let placed = self.placed.remove(&container.id).unwrap_or_default();
+        if wanted.is_empty() && placed.is_empty() {
+            return Ok(());
+        }
+        let done = shield_enforce::reprotect_files(container.pid, &paths(wanted), &placed);
+        let kept = match done {
+            Ok(done) => done.mounts,
+            Err(e) => {
+                self.placed.insert(container.id.clone(), placed);
+                return Err(files_error(&e));
+            }
+        };
+        let stale: Vec<ReadOnlyMount> = placed.into_iter().filter(|m| !kept.contains(m)).collect();
+        if !kept.is_empty() {
+            self.placed.insert(container.id.clone(), kept);
+        }
+        if !stale.is_empty() {
+            let released = shield_enforce::release_files(container.pid, &stale).map_err(|e| files_error(&e))?;
+            tracing::info!(container = container.short_id(), released = ?released, "files no longer protected: writable again");
+        }
+        Ok(())
+    }
+
+    /// Forgets a container that is gone (its mounts went with its namespace).
+    fn forget(&mut self, id: &str) {
+        self.placed.remove(id);
+    }
+}
+
+/// The union of `field` over `policies`, in order.
+fn union(policies: &[Policy], field: impl Fn(&Policy) -> &[String]) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for p in policies {
+        for entry in field(p) {
+            if !all.contains(entry) {
+                all.push(entry.clone());
+            }
+        }
+    }
+    all
 }
 
 /// An enforcement backend that could not protect a container.
@@ -76,6 +145,12 @@ pub trait Enforcer: Send {
 
     /// Stops protecting a container (it died or was removed).
     fn release(&mut self, container_id: &str);
+
+    /// Applies new policies to a running container protected before: `policies` are the
+    /// enforce-mode policies that now apply to it (none: its protection ends, and files it
+    /// no longer protects are writable again). The container is not left unguarded
+    /// meanwhile where the backend can avoid it.
+    fn update(&mut self, container: &ContainerInfo, policies: &[Policy]) -> Result<(), EnforceError>;
 
     /// Whether this backend refuses operations at all: when it does not, events are
     /// reported with `blocked: false`.
@@ -124,4 +199,8 @@ impl Enforcer for DetectOnly {
     }
 
     fn release(&mut self, _container_id: &str) {}
+
+    fn update(&mut self, _container: &ContainerInfo, _policies: &[Policy]) -> Result<(), EnforceError> {
+        Ok(())
+    }
 }

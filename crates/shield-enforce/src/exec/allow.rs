@@ -54,6 +54,11 @@ impl AllowList {
         list
     }
 
+    /// The process whose root the paths are resolved in.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     pub fn resolved(&self) -> &[Resolved] {
         &self.resolved
     }

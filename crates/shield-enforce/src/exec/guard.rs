@@ -176,6 +176,22 @@ impl ExecGuard {
         }
     }
 
+    /// Replaces the allow-list of a protected container. The new list is resolved first and
+    /// then swapped in: the container's execs stay held throughout, each decided by the old
+    /// list or the new one. Returns each allowed path and the file it resolved to.
+    pub fn set_allowed(&self, id: &str, allowed: Vec<PathBuf>) -> Result<Vec<(PathBuf, Option<FileId>)>, EnforceError> {
+        let container = lock(&self.shared.state)
+            .containers
+            .get(id)
+            .cloned()
+            .ok_or_else(|| EnforceError::NotProtected(id.to_owned()))?;
+        let pid = lock(&container.allow).pid();
+        let list = AllowList::new(pid, allowed);
+        let resolved = list.resolved().iter().map(|r| (r.path.clone(), r.file)).collect();
+        *lock(&container.allow) = list;
+        Ok(resolved)
+    }
+
     /// Stops protecting a container: its marks are removed and execs it has waiting are
     /// allowed.
     pub fn release(&self, id: &str) -> Result<(), EnforceError> {

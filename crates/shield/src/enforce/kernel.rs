@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use shield_enforce::{ContainerTarget, Decision, ExecGuard, ExecGuardConfig, FailMode, Reason};
 
-use super::{EnforceError, Enforcer, ExecDenial};
+use super::{EnforceError, Enforcer, ExecDenial, ReadOnlyFiles};
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
@@ -40,6 +40,7 @@ pub struct KernelEnforcer {
     /// Containers under the exec guard, with the union of their enforce-mode whitelists
     /// (a program is allowed when one of the policies lists it, as in detection).
     allowed: HashMap<String, Vec<PathBuf>>,
+    files: ReadOnlyFiles,
     /// The backend's name, with why a preferred backend is not used.
     name: String,
 }
@@ -56,7 +57,13 @@ impl KernelEnforcer {
         let fail_mode = if config.fail_closed { FailMode::FailClosed } else { FailMode::FailOpen };
         let (guard, decisions) = ExecGuard::start(ExecGuardConfig::new(config.answer_timeout, fail_mode))
             .map_err(|e| error("fanotify", &e))?;
-        Ok(KernelEnforcer { guard, decisions, allowed: HashMap::new(), name: NAME.to_owned() })
+        Ok(KernelEnforcer {
+            guard,
+            decisions,
+            allowed: HashMap::new(),
+            files: ReadOnlyFiles::default(),
+            name: NAME.to_owned(),
+        })
     }
 
     /// The same enforcer, its name followed by `note` (why BPF LSM is not used).
@@ -136,16 +143,39 @@ impl Enforcer for KernelEnforcer {
         }
         // The exec guard first: once the files are read-only, execs are already held.
         let execs = if policy.process_whitelist.is_empty() { Ok(()) } else { self.protect_execs(container, policy) };
-        super::read_only_files(container, policy)?;
+        self.files.add(container, policy)?;
         execs
     }
 
     fn release(&mut self, container_id: &str) {
+        self.files.forget(container_id);
         if self.allowed.remove(container_id).is_some()
             && let Err(e) = self.guard.release(container_id)
         {
             tracing::debug!(error = %e, "releasing a container's exec allow-list");
         }
+    }
+
+    fn update(&mut self, container: &ContainerInfo, policies: &[Policy]) -> Result<(), EnforceError> {
+        let whitelist: Vec<PathBuf> =
+            super::union(policies, |p| &p.process_whitelist).into_iter().map(PathBuf::from).collect();
+        let execs = if whitelist.is_empty() {
+            if self.allowed.remove(&container.id).is_some() {
+                self.guard.release(&container.id).map_err(|e| error("fanotify", &e))?;
+            }
+            Ok(())
+        } else if self.allowed.contains_key(&container.id) {
+            // Swapped in place: the container's execs stay held meanwhile.
+            self.guard.set_allowed(&container.id, whitelist.clone()).map_err(|e| error("fanotify", &e))?;
+            self.allowed.insert(container.id.clone(), whitelist);
+            Ok(())
+        } else {
+            // The union, under the first policy's name (for the log).
+            let process_whitelist = whitelist.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            self.protect_execs(container, &Policy { process_whitelist, ..policies[0].clone() })
+        };
+        self.files.set(container, &super::union(policies, |p| &p.file_protection))?;
+        execs
     }
 
     fn blocks(&self) -> bool {

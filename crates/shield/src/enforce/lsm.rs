@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use shield_bpf::lsm::{DenialKind, LsmEnforcer, LsmUnavailable};
 
-use super::{EnforceError, Enforcer, ExecDenial};
+use super::{EnforceError, Enforcer, ExecDenial, ReadOnlyFiles};
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
@@ -34,6 +34,7 @@ pub struct LsmBackend {
     lsm: LsmEnforcer,
     containers: HashMap<String, Protected>,
     next_slot: u32,
+    files: ReadOnlyFiles,
 }
 
 impl std::fmt::Debug for LsmBackend {
@@ -44,6 +45,18 @@ impl std::fmt::Debug for LsmBackend {
 
 fn error(e: &dyn std::fmt::Display) -> EnforceError {
     EnforceError { backend: "bpf-lsm".to_owned(), message: e.to_string() }
+}
+
+/// Puts a container's allow-list and protected files, as (device, inode) found in its root,
+/// in the LSM maps.
+fn fill_maps(lsm: &mut LsmEnforcer, entry: &Protected, pid: u32) -> Result<(), EnforceError> {
+    let roots = [pid];
+    // A whitelisted program missing from the image can never run: leaving it out is right.
+    let ids = |paths: &[String]| -> Vec<(u64, u64)> {
+        paths.iter().filter_map(|p| crate::rootfs::identity(&roots, p.trim_end_matches('/'))).collect()
+    };
+    let exec = (!entry.whitelist.is_empty()).then(|| ids(&entry.whitelist));
+    lsm.protect(entry.cgroup, entry.slot, exec.as_deref(), &ids(&entry.files)).map_err(|e| error(&e))
 }
 
 /// Adds the entries of `more` missing from `list`; whether any was.
@@ -61,7 +74,7 @@ impl LsmBackend {
     /// Loads and attaches the LSM programs; the error says why the kernel refused them.
     pub fn start() -> Result<LsmBackend, LsmUnavailable> {
         let lsm = LsmEnforcer::load(shield_bpf::lsm::DEFAULT_LSM_RING_BUFFER_BYTES)?;
-        Ok(LsmBackend { lsm, containers: HashMap::new(), next_slot: 1 })
+        Ok(LsmBackend { lsm, containers: HashMap::new(), next_slot: 1, files: ReadOnlyFiles::default() })
     }
 }
 
@@ -90,20 +103,32 @@ impl Enforcer for LsmBackend {
         if !changed {
             return Ok(());
         }
-        let roots = [container.pid];
-        // A whitelisted program missing from the image can never run: leaving it out is right.
-        let ids = |paths: &[String]| -> Vec<(u64, u64)> {
-            paths.iter().filter_map(|p| crate::rootfs::identity(&roots, p.trim_end_matches('/'))).collect()
-        };
-        let exec = (!entry.whitelist.is_empty()).then(|| ids(&entry.whitelist));
-        let files = ids(&entry.files);
-        self.lsm.protect(entry.cgroup, entry.slot, exec.as_deref(), &files).map_err(|e| error(&e))?;
-        super::read_only_files(container, policy)?;
+        fill_maps(&mut self.lsm, entry, container.pid)?;
+        self.files.add(container, policy)?;
         tracing::info!(container = container.short_id(), policy = policy.name, "BPF LSM enforcement in place");
         Ok(())
     }
 
+    fn update(&mut self, container: &ContainerInfo, policies: &[Policy]) -> Result<(), EnforceError> {
+        if policies.is_empty() {
+            self.release(&container.id);
+            return self.files.set(container, &[]);
+        }
+        let Some(entry) = self.containers.get_mut(&container.id) else {
+            for policy in policies {
+                self.protect(container, policy)?;
+            }
+            return Ok(());
+        };
+        // The maps of the container's slot are replaced entry by entry.
+        entry.whitelist = super::union(policies, |p| &p.process_whitelist);
+        entry.files = super::union(policies, |p| &p.file_protection);
+        fill_maps(&mut self.lsm, entry, container.pid)?;
+        self.files.set(container, &super::union(policies, |p| &p.file_protection))
+    }
+
     fn release(&mut self, container_id: &str) {
+        self.files.forget(container_id);
         if let Some(p) = self.containers.remove(container_id)
             && let Err(e) = self.lsm.release(p.cgroup)
         {
