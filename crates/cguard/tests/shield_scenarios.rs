@@ -521,7 +521,18 @@ fn shield_detects_escape_attempts() {
                     "escape",
                     "escape-file-access",
                 ),
-                "as an argument of cat",
+                "the container read /host/etc/shadow, which is the host's /etc/shadow",
+            ),
+            // Read by the shell itself (a redirection): no program names the file.
+            with_text(
+                run(
+                    "host-shadow-redirect",
+                    &["-v", "/etc:/host/etc:ro"],
+                    "read -r line < /host/etc/shadow",
+                    "escape",
+                    "escape-file-access",
+                ),
+                "the container read /host/etc/shadow",
             ),
             with_text(
                 run(

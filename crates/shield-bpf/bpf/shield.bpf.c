@@ -66,6 +66,24 @@ struct {
 	__type(value, __u8);
 } watched_cgroups SEC(".maps");
 
+/* Containers whose read-only opens are matched too (against read_rules only): those that
+ * mount the host's critical files. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} read_cgroups SEC(".maps");
+
+/* Exact and prefix rules for read-only opens, as in path_rules. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct path_key);
+	__type(value, struct path_rule);
+} read_rules SEC(".maps");
+
 /* Calls reported (or to be retried) at entry, by thread id, until their sys_exit. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -521,6 +539,18 @@ static __always_inline bool match_path(const struct shield_config *cfg, struct s
 	return false;
 }
 
+/* The current task's cgroup has its read-only opens matched (CFG_READ_WATCH first: no
+ * lookup at all while no container mounts the host's critical files). */
+static __always_inline bool reads_watched(const struct shield_config *cfg)
+{
+	__u64 id;
+
+	if (!(cfg->flags & CFG_READ_WATCH))
+		return false;
+	id = bpf_get_current_cgroup_id();
+	return bpf_map_lookup_elem(&read_cgroups, &id) != NULL;
+}
+
 /* The open flags of the call, or ~0 when the call always writes; 0 when it does not write. */
 static __always_inline __u32 write_flags(const struct shield_config *cfg, const struct syscall_rule *rule,
 					 const __u64 *args)
@@ -561,11 +591,28 @@ static __always_inline int handle_file(struct task_struct *task, const struct sh
 	__u32 matched = 0, file_flags = 0;
 	long len, len2 = -1;
 
-	if (!oflags)
-		return 0;
+	if (!oflags) {
+		/* A read-only open: only where reads are watched, and only against read_rules. */
+		if (!reads_watched(cfg))
+			return 0;
+		file_flags |= FILE_READ;
+	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
+	if (file_flags & FILE_READ) {
+		len = read_path(&s->key, pick(args, rule->path_arg));
+		if (len < 0)
+			return at_exit ? 0 : 2;
+		s->key.prefix_len = len >= SHIELD_PATH_LEN ? (SHIELD_PATH_LEN - 1) * 8 : (__u32)(len + 1) * 8;
+		struct path_rule *read_hit = bpf_map_lookup_elem(&read_rules, &s->key);
+
+		if (!read_hit)
+			return 0;
+		hit = *read_hit;
+		matched = 1;
+		goto emit;
+	}
 
 	if (rule->path2_arg < 6) {
 		file_flags |= FILE_PATH2_PRESENT;
@@ -582,6 +629,7 @@ static __always_inline int handle_file(struct task_struct *task, const struct sh
 		return 0;
 	}
 
+emit:;
 	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
@@ -603,7 +651,7 @@ static __always_inline int handle_file(struct task_struct *task, const struct sh
 		file_flags |= FILE_AT_EXIT;
 	e->nr = (__u32)id;
 	e->op = rule->op;
-	e->open_flags = oflags == 0xffffffffU ? 0 : oflags;
+	e->open_flags = (oflags == 0xffffffffU || (file_flags & FILE_READ)) ? 0 : oflags;
 	e->match_kind = hit.kind;
 	e->rule_id = hit.rule_id;
 	e->file_flags = file_flags;
@@ -657,7 +705,7 @@ static __always_inline int on_enter(struct task_struct *task, struct pt_regs *re
 	if (!cfg)
 		return 0;
 	read_args(regs, compat, args);
-	if (!may_write(cfg, rule, args) || !watched(cfg, task))
+	if ((!may_write(cfg, rule, args) && !reads_watched(cfg)) || !watched(cfg, task))
 		return 0;
 	tid = bpf_get_current_pid_tgid();
 	if (rule->kind == RULE_SYSCALL) {
@@ -702,8 +750,8 @@ static __always_inline int on_exit(struct task_struct *task, struct pt_regs *reg
 		return 0;
 	/* The saved argument registers are intact at exit (only ax holds the result). */
 	read_args(regs, compat, args);
-	/* A read-only open was not reported at entry and has nothing to report here. */
-	if (!may_write(cfg, rule, args) || !watched(cfg, task))
+	/* A read-only open has nothing to report, unless its container's reads are watched. */
+	if ((!may_write(cfg, rule, args) && !reads_watched(cfg)) || !watched(cfg, task))
 		return 0;
 
 	if (rule->flags_kind & RULE_AT_EXIT) {

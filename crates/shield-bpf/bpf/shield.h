@@ -52,6 +52,7 @@
 #define FILE_PATH2_FAULT 0x8
 #define FILE_PATH2_PRESENT 0x10
 #define FILE_AT_EXIT 0x20 /* the path could not be read at entry and was read at exit */
+#define FILE_READ 0x40    /* a read-only open in a container whose reads are watched */
 
 /* path_rule.kind and file_event.match_kind */
 #define MATCH_EXACT 1
@@ -84,6 +85,7 @@
 #define CFG_WATCH_CGROUPS 0x2    /* processes in (or below) a cgroup of watched_cgroups */
 #define CFG_WATCH_ALL 0x4        /* every process (diagnostics) */
 #define CFG_EMIT_UNRESOLVED 0x8  /* file ops on relative or non-canonical paths */
+#define CFG_READ_WATCH 0x10      /* read_cgroups holds a cgroup: match its read-only opens */
 
 /* How many cgroup levels under the root are compared with watched_cgroups. */
 #define CGROUP_WATCH_DEPTH 8

@@ -31,6 +31,8 @@ pub(crate) mod maps {
     pub const PATH_RULES: &str = "path_rules";
     pub const NAME_RULES: &str = "name_rules";
     pub const WATCHED_CGROUPS: &str = "watched_cgroups";
+    pub const READ_CGROUPS: &str = "read_cgroups";
+    pub const READ_RULES: &str = "read_rules";
 }
 
 /// Little-endian field reads that check bounds: decoding never indexes out of range.

@@ -1,7 +1,8 @@
 //! What the loader is told: ring buffer size (fixed at load) and the runtime settings.
 
 use crate::abi::{
-    ARGS_LEN, CFG_EMIT_UNRESOLVED, CFG_WATCH_ALL, CFG_WATCH_CGROUPS, CFG_WATCH_CONTAINERS, encode_config, size,
+    ARGS_LEN, CFG_EMIT_UNRESOLVED, CFG_READ_WATCH, CFG_WATCH_ALL, CFG_WATCH_CGROUPS, CFG_WATCH_CONTAINERS,
+    encode_config, size,
 };
 use crate::syscalls::{FileOp, Syscall};
 
@@ -103,13 +104,16 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub(crate) fn encode(&self) -> [u8; size::CONFIG] {
+    /// The `settings` map's value; `reads_watched`: some cgroup has its read-only opens
+    /// matched ([`crate::Probes::watch_reads`]).
+    pub(crate) fn encode(&self, reads_watched: bool) -> [u8; size::CONFIG] {
         let mut flags = 0;
         for (on, flag) in [
             (self.watch_containers, CFG_WATCH_CONTAINERS),
             (self.watch_cgroups, CFG_WATCH_CGROUPS),
             (self.watch_all, CFG_WATCH_ALL),
             (self.report_unresolved_paths, CFG_EMIT_UNRESOLVED),
+            (reads_watched, CFG_READ_WATCH),
         ] {
             if on {
                 flags |= flag;
@@ -147,8 +151,13 @@ mod tests {
             args_max: 5000,
             ignore_tgid: None,
         };
-        let bytes = settings.encode();
+        let bytes = settings.encode(false);
         assert_eq!(u32::from_le_bytes(bytes[0..4].try_into().unwrap()), CFG_WATCH_CONTAINERS | CFG_EMIT_UNRESOLVED);
+        let bytes = settings.encode(true);
+        assert_eq!(
+            u32::from_le_bytes(bytes[0..4].try_into().unwrap()),
+            CFG_WATCH_CONTAINERS | CFG_EMIT_UNRESOLVED | CFG_READ_WATCH
+        );
         assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 0o1103);
         assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), ARGS_LEN as u32);
         assert_eq!(u32::from_le_bytes(bytes[12..16].try_into().unwrap()), 0);

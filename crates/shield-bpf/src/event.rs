@@ -195,6 +195,9 @@ pub enum Event {
         /// The path could not be read at entry and was matched at exit: the call has
         /// completed, with this return value.
         completed: Option<i64>,
+        /// A read-only open (`flags` 0), matched against the read rules in a cgroup whose
+        /// reads are watched, not a write.
+        read: bool,
     },
     /// The outcome of a call reported at entry (an `Event::Syscall` or `Event::FileWrite` of
     /// the same thread, sent just before).
@@ -401,6 +404,7 @@ fn decode_file(f: &Fields<'_>, process: Process, compat: bool) -> Option<Result<
         matched: PathMatch { kind, rule_id: f.u32(offset::FILE_RULE_ID)?, which },
         args: args(f, offset::FILE_ARGS)?,
         completed,
+        read: flags & abi::FILE_READ != 0,
     }))
 }
 

@@ -98,6 +98,12 @@ pub struct Probes {
     path_rules: LpmTrie<MapData, [u8; PATH_LEN], [u8; size::PATH_RULE]>,
     name_rules: HashMap<MapData, [u8; NAME_LEN], [u8; size::PATH_RULE]>,
     cgroups: HashMap<MapData, u64, u8>,
+    read_cgroups: HashMap<MapData, u64, u8>,
+    read_rules: LpmTrie<MapData, [u8; PATH_LEN], [u8; size::PATH_RULE]>,
+    /// The settings last applied, and whether `read_cgroups` holds any cgroup (the kernel
+    /// looks at read-only opens only then).
+    settings_applied: Settings,
+    reads_watched: usize,
     decode_errors: u64,
     timings: LoadTimings,
     /// The hooks in effect (the configured ones, or `Raw` after a fallback).
@@ -147,6 +153,8 @@ impl Probes {
         let path_rules = take(&mut ebpf, maps::PATH_RULES)?;
         let name_rules = take(&mut ebpf, maps::NAME_RULES)?;
         let cgroups = take(&mut ebpf, maps::WATCHED_CGROUPS)?;
+        let read_cgroups = take(&mut ebpf, maps::READ_CGROUPS)?;
+        let read_rules = take(&mut ebpf, maps::READ_RULES)?;
         let (hooks, entries) = syscall_entries(config);
         let programs = match (hooks, config.syscall_exit) {
             (SyscallHooks::PerSyscall, _) => vec![EXEC, EXIT, SYSCALL_ENTER, SYS_EXIT],
@@ -162,6 +170,10 @@ impl Probes {
             path_rules,
             name_rules,
             cgroups,
+            read_cgroups,
+            read_rules,
+            settings_applied: config.settings.clone(),
+            reads_watched: 0,
             decode_errors: 0,
             timings: LoadTimings { load: Duration::ZERO, attach: Duration::ZERO },
             hooks,
@@ -251,7 +263,9 @@ impl Probes {
 
     /// Replaces the in-kernel filter settings.
     pub fn apply_settings(&mut self, settings: &Settings) -> Result<(), MapError> {
-        self.settings.set(0, settings.encode(), 0).map_err(map_error(maps::SETTINGS))
+        self.settings.set(0, settings.encode(self.reads_watched > 0), 0).map_err(map_error(maps::SETTINGS))?;
+        self.settings_applied = settings.clone();
+        Ok(())
     }
 
     /// Replaces the set of watched syscalls and file operations (both the x86_64 and the
@@ -319,6 +333,60 @@ impl Probes {
     /// cgroups below it, when [`Settings::watch_cgroups`] is on.
     pub fn watch_cgroup(&mut self, cgroup_id: u64) -> Result<(), MapError> {
         self.cgroups.insert(cgroup_id, 1, 0).map_err(map_error(maps::WATCHED_CGROUPS))
+    }
+
+    /// Adds (or replaces) a rule for read-only opens, matched only in the cgroups of
+    /// [`Probes::watch_reads`]: exact and prefix rules (a name rule is refused). Its events
+    /// are file events with `read` set.
+    pub fn add_read_rule(&mut self, rule: &PathRule, id: u32) -> Result<(), MapError> {
+        if let PathRule::Name(name) = rule {
+            return Err(crate::rules::RuleError::InvalidName(name.clone()).into());
+        }
+        let Encoded::Trie((bits, data), kind) = rule.encode()? else { unreachable!("exact and prefix rules") };
+        self.read_rules
+            .insert(&Key::new(bits, data), abi::encode_path_rule(kind, id), 0)
+            .map_err(map_error(maps::READ_RULES))
+    }
+
+    /// Removes a rule added with [`Probes::add_read_rule`]; one that is not there is not an
+    /// error.
+    pub fn remove_read_rule(&mut self, rule: &PathRule) -> Result<(), MapError> {
+        let Encoded::Trie((bits, data), _) = rule.encode()? else { return Ok(()) };
+        match self.read_rules.remove(&Key::new(bits, data)) {
+            Ok(()) | Err(aya::maps::MapError::KeyNotFound) => Ok(()),
+            Err(source) => Err(MapError::Map { map: maps::READ_RULES, source }),
+        }
+    }
+
+    /// Matches the read-only opens of the processes of a cgroup (exactly that cgroup, v2
+    /// id) against the read rules. While no cgroup is watched for reads, a read-only open
+    /// costs the programs one flag test.
+    pub fn watch_reads(&mut self, cgroup_id: u64) -> Result<(), MapError> {
+        if self.read_cgroups.get(&cgroup_id, 0).is_ok() {
+            return Ok(());
+        }
+        self.read_cgroups.insert(cgroup_id, 1, 0).map_err(map_error(maps::READ_CGROUPS))?;
+        self.reads_watched += 1;
+        if self.reads_watched == 1 {
+            let settings = self.settings_applied.clone();
+            self.apply_settings(&settings)?;
+        }
+        Ok(())
+    }
+
+    /// Stops matching the read-only opens of a cgroup added with [`Probes::watch_reads`].
+    pub fn unwatch_reads(&mut self, cgroup_id: u64) -> Result<(), MapError> {
+        match self.read_cgroups.remove(&cgroup_id) {
+            Ok(()) => {}
+            Err(aya::maps::MapError::KeyNotFound) => return Ok(()),
+            Err(source) => return Err(MapError::Map { map: maps::READ_CGROUPS, source }),
+        }
+        self.reads_watched = self.reads_watched.saturating_sub(1);
+        if self.reads_watched == 0 {
+            let settings = self.settings_applied.clone();
+            self.apply_settings(&settings)?;
+        }
+        Ok(())
     }
 
     /// Stops watching a cgroup added with [`Probes::watch_cgroup`].

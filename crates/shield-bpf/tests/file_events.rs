@@ -4,7 +4,7 @@ use std::path::Path;
 
 use shield_bpf::{Event, FileOp, MatchKind, PathMatch, PathRule, Probes, ResultOf, SyscallHooks};
 
-use crate::support::{Container, collect, collect_until, load, load_with};
+use crate::support::{Container, collect, collect_until, exec_tgid, load, load_with};
 
 const O_WRONLY: u32 = 0o1;
 const O_CREAT: u32 = 0o100;
@@ -219,4 +219,58 @@ fn a_path_not_resident_is_matched(hooks: SyscallHooks) {
     let fd: i64 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
     assert!(fd >= 0, "the open succeeded: {fd}");
     assert_eq!(*completed, Some(fd));
+}
+
+#[test]
+fn read_only_opens_are_matched_only_in_cgroups_whose_reads_are_watched() {
+    for hooks in [SyscallHooks::PerSyscall, SyscallHooks::Raw] {
+        let mut probes = load_with(hooks);
+        // A write rule alone never reports a read.
+        protect(&mut probes, &[("/etc/group", 3)]);
+        probes.add_read_rule(&PathRule::parse("/etc/passwd"), 9).unwrap();
+        probes.add_read_rule(&PathRule::parse("/etc/cron.d/"), 10).unwrap();
+        assert!(probes.add_read_rule(&PathRule::parse("core_pattern"), 11).is_err(), "name rules are for writes");
+        let watched = Container::start(&[]);
+        let other = Container::start(&[]);
+        probes.watch_reads(watched.cgroup_id).unwrap();
+        let script = "cat /etc/passwd /etc/group /etc/hostname >/dev/null; ls /etc/cron.d >/dev/null; \
+                      cat /etc/cron.d/e2scrub_all >/dev/null 2>&1; cat /etc/passwd >/dev/null";
+        watched.sh(script);
+        let reads = |events: &[Event]| -> Vec<(String, String, u32)> {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::FileWrite { read: true, path, process, matched, flags, .. } => {
+                        assert_eq!(*flags, 0);
+                        Some((
+                            process.comm.to_string_lossy().into_owned(),
+                            path.path.to_string_lossy().into_owned(),
+                            matched.rule_id,
+                        ))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let done =
+            |events: &[Event]| events.iter().filter(|e| matches!(e, Event::FileWrite { read: true, .. })).count() >= 3;
+        let events = collect(&mut probes, watched.cgroup_id, done);
+        let seen = reads(&events);
+        assert!(seen.contains(&("cat".into(), "/etc/passwd".into(), 9)), "{hooks:?}: {seen:?}");
+        assert!(seen.contains(&("cat".into(), "/etc/cron.d/e2scrub_all".into(), 10)), "{hooks:?}: {seen:?}");
+        assert!(!seen.iter().any(|(_, p, _)| p == "/etc/group" || p == "/etc/hostname"), "{hooks:?}: {seen:?}");
+        // The same reads in a container whose reads are not watched: nothing.
+        other.sh(&format!("{script}; /bin/true marker-other"));
+        let other_events = collect_until(&mut probes, other.cgroup_id, |e| {
+            exec_tgid(std::slice::from_ref(e), "marker-other").is_some()
+        });
+        assert!(reads(&other_events).is_empty(), "{hooks:?}: {other_events:#?}");
+        // Unwatched: reads are not matched any more.
+        probes.unwatch_reads(watched.cgroup_id).unwrap();
+        watched.sh("cat /etc/passwd >/dev/null; /bin/true marker-after");
+        let after = collect_until(&mut probes, watched.cgroup_id, |e| {
+            exec_tgid(std::slice::from_ref(e), "marker-after").is_some()
+        });
+        assert!(reads(&after).is_empty(), "{hooks:?}: {after:#?}");
+    }
 }

@@ -360,6 +360,20 @@ impl Agent {
         }
         for cgroup in changes.unwatch.drain(..) {
             let _ = probes.unwatch_cgroup(cgroup);
+            let _ = probes.unwatch_reads(cgroup);
+        }
+        for rule in changes.add_reads.drain(..) {
+            if let Err(e) = probes.add_read_rule(&rule, 0) {
+                tracing::warn!(error = %e, rule = %rule, "cannot install a read rule");
+            }
+        }
+        for rule in changes.remove_reads.drain(..) {
+            let _ = probes.remove_read_rule(&rule);
+        }
+        for cgroup in changes.watch_reads.drain(..) {
+            if let Err(e) = probes.watch_reads(cgroup) {
+                tracing::warn!(error = %e, cgroup, "cannot watch the reads of a container that mounts host files");
+            }
         }
     }
 
@@ -526,6 +540,7 @@ impl Agent {
                     self.emitter.emit(finding::shocker(refused), &context, false);
                 }
             }
+            Event::FileWrite { path, read: true, .. } => self.on_file_read(&container, process, path),
             Event::FileWrite { op, path, path2, matched, completed, .. } => {
                 self.on_file_write(&container, process, *op, (path, path2.as_ref()), matched.kind, *completed)
             }
@@ -623,17 +638,6 @@ impl Agent {
         if *memfd || *deleted {
             findings.push(finding::fileless_exec(*memfd, &path, &exe_name.to_string_lossy()));
         }
-        // Host critical files named on the command line, through a bind mount (reads
-        // are not file events: the command line is what shows them).
-        for arg in argv.iter().skip(1) {
-            let Some(p) = normalise(None, arg).filter(|_| arg.starts_with('/')) else { continue };
-            if let Some((host, _)) = host_path(&container.info.mounts, &p)
-                && is_host_critical(&host)
-            {
-                let program = argv.first().map(String::as_str).unwrap_or("a program");
-                findings.push(finding::host_file_access(&p, &host, &format!("opened, as an argument of {program},")));
-            }
-        }
         // Files to scan: the program, and the script an interpreter was asked to run. A
         // program the kernel mapped with an identity already found clean is not opened.
         let mut files: Vec<(std::fs::File, String)> = Vec::new();
@@ -670,6 +674,17 @@ impl Agent {
         for (file, shown) in files {
             self.scans.submit(ScanJob { file, shown, context: context.clone() });
         }
+    }
+
+    /// A read-only open matched in a container that mounts host critical files: reported
+    /// when the path reaches one of them.
+    fn on_file_read(&mut self, container: &Container, process: &shield_bpf::Process, path: &UserPath) {
+        let Some(p) = normalise(None, &path.path.to_string_lossy()) else { return };
+        let Some((host, _)) = host_path(&container.info.mounts, &p).filter(|(host, _)| is_host_critical(host)) else {
+            return;
+        };
+        let context = self.context(container, process.tgid, None, process.ppid);
+        self.emitter.emit(finding::host_file_access(&p, &host, "read"), &context, false);
     }
 
     fn on_file_write(

@@ -46,6 +46,11 @@ pub struct RuleChanges {
     pub remove: Vec<PathRule>,
     pub watch: Vec<u64>,
     pub unwatch: Vec<u64>,
+    /// Rules for read-only opens: where containers see the host's critical files.
+    pub add_reads: Vec<PathRule>,
+    pub remove_reads: Vec<PathRule>,
+    /// Containers whose read-only opens are matched (they mount host critical files).
+    pub watch_reads: Vec<u64>,
 }
 
 /// The cache.
@@ -65,6 +70,9 @@ impl RuleChanges {
         self.remove.extend(other.remove);
         self.watch.extend(other.watch);
         self.unwatch.extend(other.unwatch);
+        self.add_reads.extend(other.add_reads);
+        self.remove_reads.extend(other.remove_reads);
+        self.watch_reads.extend(other.watch_reads);
     }
 }
 
@@ -120,6 +128,7 @@ impl Containers {
         let mut rules: Vec<PathRule> = info.mounts.iter().flat_map(critical_rules_for_mount).collect();
         rules.dedup();
         let mut watch = Vec::new();
+        let mut watch_reads = Vec::new();
         if info.running
             && info.pid > 0
             && let Ok(cgroup) = shield_bpf::process_cgroup_id(info.pid)
@@ -129,8 +138,13 @@ impl Containers {
             if info.pid_mode == "host" {
                 watch.push(cgroup);
             }
+            // Reading the host's critical files is reaching them: this container's reads
+            // of the paths where it sees them are matched too.
+            if !rules.is_empty() {
+                watch_reads.push(cgroup);
+            }
         }
-        let mut changes = RuleChanges { watch, ..RuleChanges::default() };
+        let mut changes = RuleChanges { watch, watch_reads, ..RuleChanges::default() };
         let old = self.by_id.insert(info.id.clone(), Container { info, applied, rules: rules.clone() });
         let old_rules = old.map(|c| c.rules).unwrap_or_default();
         for rule in rules.iter().filter(|r| !old_rules.contains(r)) {
@@ -143,6 +157,9 @@ impl Containers {
         for rule in old_rules.iter().filter(|r| !rules.contains(r)) {
             changes.remove.extend(self.unref(rule));
         }
+        // A container's rules are all host-critical paths: each is matched for reads too.
+        changes.add_reads = changes.add.clone();
+        changes.remove_reads = changes.remove.clone();
         changes
     }
 
@@ -169,6 +186,7 @@ impl Containers {
             self.by_cgroup.remove(&cgroup);
             changes.unwatch.push(cgroup);
         }
+        changes.remove_reads = changes.remove.clone();
         changes
     }
 
