@@ -90,15 +90,13 @@ pub fn process_tree(
         if tree.len() >= MAX_DEPTH {
             break;
         }
-        // A zombie (exited, not yet reaped) names no program: what its exec said does.
-        let live = read_process(pid).filter(|(info, _)| !info.exe.is_empty());
-        let (info, parent) = match live {
-            Some(live) if inside(pid) => live,
-            Some(_) => break,
-            None => match exited(pid) {
-                Some((info, parent)) => (info, Some(parent)),
-                None => break,
-            },
+        // /proc is read only for a process of the container (the runtime's above it cost a
+        // namespace lookup, as before). A zombie (exited, not yet reaped) names no program,
+        // and a process gone from /proc none at all: what their exec said does.
+        let live = if inside(pid) { read_process(pid).filter(|(info, _)| !info.exe.is_empty()) } else { None };
+        let (info, parent) = match live.or_else(|| exited(pid).map(|(info, parent)| (info, Some(parent)))) {
+            Some(found) => found,
+            None => break,
         };
         tree.push(info);
         next = parent;
