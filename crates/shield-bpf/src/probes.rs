@@ -366,12 +366,7 @@ impl Probes {
             return Ok(());
         }
         self.read_cgroups.insert(cgroup_id, 1, 0).map_err(map_error(maps::READ_CGROUPS))?;
-        self.reads_watched += 1;
-        if self.reads_watched == 1 {
-            let settings = self.settings_applied.clone();
-            self.apply_settings(&settings)?;
-        }
-        Ok(())
+        self.set_reads_watched(self.reads_watched + 1)
     }
 
     /// Stops matching the read-only opens of a cgroup added with [`Probes::watch_reads`].
@@ -381,8 +376,15 @@ impl Probes {
             Err(aya::maps::MapError::KeyNotFound) => return Ok(()),
             Err(source) => return Err(MapError::Map { map: maps::READ_CGROUPS, source }),
         }
-        self.reads_watched = self.reads_watched.saturating_sub(1);
-        if self.reads_watched == 0 {
+        self.set_reads_watched(self.reads_watched.saturating_sub(1))
+    }
+
+    /// Counts the cgroups watched for reads; the settings' `CFG_READ_WATCH` follows when
+    /// the first one comes or the last one goes.
+    fn set_reads_watched(&mut self, count: usize) -> Result<(), MapError> {
+        let flip = (self.reads_watched > 0) != (count > 0);
+        self.reads_watched = count;
+        if flip {
             let settings = self.settings_applied.clone();
             self.apply_settings(&settings)?;
         }
