@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aya::maps::lpm_trie::Key;
 use aya::maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, TracePoint};
+use aya::programs::{BtfTracePoint, Program, ProgramError, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use crate::abi::{
@@ -186,17 +186,17 @@ impl Probes {
 
         for &(name, hook) in &programs {
             let loaded = match hook {
-                Hook::Btf(tracepoint) => probes.btf_program(name)?.load(tracepoint, &btf),
-                Hook::SyscallEntries => probes.tracepoint_program(name)?.load(),
+                Hook::Btf(tracepoint) => probes.program::<BtfTracePoint>(name)?.load(tracepoint, &btf),
+                Hook::SyscallEntries => probes.program::<TracePoint>(name)?.load(),
             };
             loaded.map_err(|source| LoadError::Program { program: name, source })?;
         }
         let loaded = Instant::now();
         for &(name, hook) in &programs {
             let attached = match hook {
-                Hook::Btf(_) => probes.btf_program(name)?.attach().map(drop),
+                Hook::Btf(_) => probes.program::<BtfTracePoint>(name)?.attach().map(drop),
                 Hook::SyscallEntries => {
-                    let program = probes.tracepoint_program(name)?;
+                    let program = probes.program::<TracePoint>(name)?;
                     entries.iter().try_for_each(|(_, tracepoint)| {
                         program.attach("syscalls", &format!("sys_enter_{tracepoint}")).map(drop)
                     })
@@ -215,12 +215,11 @@ impl Probes {
         Ok(probes)
     }
 
-    fn btf_program(&mut self, name: &'static str) -> Result<&mut BtfTracePoint, LoadError> {
-        let program = self.ebpf.program_mut(name).ok_or(LoadError::Missing { what: "program", name })?;
-        program.try_into().map_err(|source| LoadError::Program { program: name, source })
-    }
-
-    fn tracepoint_program(&mut self, name: &'static str) -> Result<&mut TracePoint, LoadError> {
+    /// A program of the object, as its type (`BtfTracePoint`, `TracePoint`).
+    fn program<'a, P>(&'a mut self, name: &'static str) -> Result<&'a mut P, LoadError>
+    where
+        &'a mut P: TryFrom<&'a mut Program, Error = ProgramError>,
+    {
         let program = self.ebpf.program_mut(name).ok_or(LoadError::Missing { what: "program", name })?;
         program.try_into().map_err(|source| LoadError::Program { program: name, source })
     }

@@ -52,7 +52,7 @@ fn main() {
             Duration::from_nanos(event_delay as u64),
             inspected,
             protection.elapsed,
-            protection.protected.len()
+            protection.mounts.len()
         );
         windows.push(total);
         docker(&["rm", "-f", &id]);

@@ -28,14 +28,20 @@ pub struct ReadOnlyMount {
 /// What `protect_files` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProtection {
-    /// Paths now read-only, resolved inside the container (symlinks followed there).
-    pub protected: Vec<PathBuf>,
-    /// The read-only mount of each protected path (placed now, or kept from before).
+    /// The read-only mount of each path now protected (placed now, or kept from before),
+    /// in the order asked for; see [`FileProtection::protected`].
     pub mounts: Vec<ReadOnlyMount>,
     /// Requested paths that do not exist in the container (nothing to protect).
     pub missing: Vec<PathBuf>,
     /// Time spent, from the call to the last mount.
     pub elapsed: Duration,
+}
+
+impl FileProtection {
+    /// Paths now read-only, resolved inside the container (symlinks followed there).
+    pub fn protected(&self) -> Vec<PathBuf> {
+        self.mounts.iter().map(|m| m.path.clone()).collect()
+    }
 }
 
 /// Makes every existing path of `paths` read-only inside the container of `pid` (any
@@ -55,8 +61,7 @@ pub fn reprotect_files(pid: u32, paths: &[PathBuf], placed: &[ReadOnlyMount]) ->
         return Err(EnforceError::RelativePath(relative.clone()));
     }
     let mut result = mntns::run_in_mount_namespace(pid, |host_proc| {
-        let mut protected = Vec::new();
-        let mut mounts = Vec::new();
+        let mut mounts: Vec<ReadOnlyMount> = Vec::new();
         let mut missing = Vec::new();
         for path in paths {
             // Inside the namespace our root is the container's: this follows the
@@ -69,7 +74,7 @@ pub fn reprotect_files(pid: u32, paths: &[PathBuf], placed: &[ReadOnlyMount]) ->
                 }
                 Err(source) => return Err(EnforceError::ReadOnly { path: path.clone(), source }),
             };
-            if protected.contains(&canonical) {
+            if mounts.iter().any(|m| m.path == canonical) {
                 continue;
             }
             let kept = placed.iter().find(|m| m.path == canonical && mount_id(&canonical).ok() == Some(m.mount_id));
@@ -79,9 +84,8 @@ pub fn reprotect_files(pid: u32, paths: &[PathBuf], placed: &[ReadOnlyMount]) ->
                     .map_err(|source| EnforceError::ReadOnly { path: canonical.clone(), source })?,
             };
             mounts.push(mount);
-            protected.push(canonical);
         }
-        Ok(FileProtection { protected, mounts, missing, elapsed: Duration::ZERO })
+        Ok(FileProtection { mounts, missing, elapsed: Duration::ZERO })
     })??;
     result.elapsed = start.elapsed();
     Ok(result)

@@ -18,7 +18,7 @@ fn a_protected_file_is_read_only_in_the_container_only() {
 
     let paths = ["/etc/passwd", "/etc/app.conf", "/etc/absent"].map(PathBuf::from);
     let protection = protect_files(container.pid, &paths).unwrap();
-    assert_eq!(protection.protected, vec![PathBuf::from("/etc/passwd"), PathBuf::from("/etc/app.conf")]);
+    assert_eq!(protection.protected(), vec![PathBuf::from("/etc/passwd"), PathBuf::from("/etc/app.conf")]);
     assert_eq!(protection.missing, vec![PathBuf::from("/etc/absent")]);
 
     let run = container.sh("echo evil >> /etc/passwd; echo passwd=$?; echo 2 > /etc/app.conf; echo conf=$?");
@@ -53,7 +53,7 @@ fn a_protected_directory_is_read_only_recursively() {
     assert_eq!(container.sh("touch /data/a /data/sub/b && echo ok").stdout.trim(), "ok");
 
     let protection = protect_files(container.pid, &[PathBuf::from("/data")]).unwrap();
-    assert_eq!(protection.protected, vec![PathBuf::from("/data")]);
+    assert_eq!(protection.protected(), vec![PathBuf::from("/data")]);
     let run = container.sh("touch /data/c; echo top=$?; touch /data/sub/d; echo sub=$?; cat /data/a && echo read");
     assert!(run.stdout.contains("top=1") && run.stdout.contains("sub=1") && run.stdout.contains("read"), "{run:?}");
     assert_eq!(run.stderr.matches("Read-only file system").count(), 2, "{run:?}");
@@ -68,7 +68,7 @@ fn symlinks_are_resolved_inside_the_container() {
     // An absolute symlink inside the container must not reach the host's /etc.
     assert_eq!(container.sh("ln -s /etc/hostname /tmp/link && echo ok").stdout.trim(), "ok");
     let protection = protect_files(container.pid, &[PathBuf::from("/tmp/link")]).unwrap();
-    assert_eq!(protection.protected, vec![PathBuf::from("/etc/hostname")]);
+    assert_eq!(protection.protected(), vec![PathBuf::from("/etc/hostname")]);
     let run = container.sh("echo x > /etc/hostname; echo rc=$?");
     assert!(run.stdout.contains("rc=2"), "{run:?}");
     assert!(std::fs::metadata("/etc/hostname").is_ok());

@@ -644,9 +644,11 @@ impl Agent {
         let mapped: FileKey = (device.st_dev(), *inode, ctime.0, i64::from(ctime.1), *size);
         let known = !*interpreted && !*memfd && !*deleted && self.scans.known_clean_key(&mapped);
         let via_proc = raw.starts_with("/proc/") || raw.starts_with("/dev/fd/") || *memfd || *deleted;
-        let program = if known || via_proc { None } else { rootfs::open_regular(&roots, &path) };
-        if let Some(f) = program.or_else(|| if known { None } else { rootfs::open_exe(tgid, *inode) }) {
-            files.push((f, path.clone()));
+        if !known {
+            let program = if via_proc { None } else { rootfs::open_regular(&roots, &path) };
+            if let Some(f) = program.or_else(|| rootfs::open_exe(tgid, *inode)) {
+                files.push((f, path.clone()));
+            }
         }
         let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_owned();
         let interpreter = INTERPRETERS.contains(&base(&path).as_str())

@@ -64,6 +64,7 @@ impl ReadOnlyFiles {
         let placed = self.placed.entry(container.id.clone()).or_default();
         let done = shield_enforce::reprotect_files(container.pid, &paths(&policy.file_protection), placed)
             .map_err(|e| files_error(&e))?;
+        let protected = done.mounts.len();
         for mount in done.mounts {
             if !placed.contains(&mount) {
                 placed.push(mount);
@@ -72,7 +73,7 @@ impl ReadOnlyFiles {
         tracing::info!(
             container = container.short_id(),
             policy = policy.name,
-            protected = done.protected.len(),
+            protected,
             missing = ?done.missing,
             elapsed_us = done.elapsed.as_micros() as u64,
             "protected files made read-only"
@@ -112,15 +113,22 @@ impl ReadOnlyFiles {
     }
 }
 
+/// Adds the entries of `more` missing from `list`; whether any was.
+fn widen(list: &mut Vec<String>, more: &[String]) -> bool {
+    let before = list.len();
+    for m in more {
+        if !list.contains(m) {
+            list.push(m.clone());
+        }
+    }
+    list.len() > before
+}
+
 /// The union of `field` over `policies`, in order.
 fn union(policies: &[Policy], field: impl Fn(&Policy) -> &[String]) -> Vec<String> {
-    let mut all: Vec<String> = Vec::new();
+    let mut all = Vec::new();
     for p in policies {
-        for entry in field(p) {
-            if !all.contains(entry) {
-                all.push(entry.clone());
-            }
-        }
+        widen(&mut all, field(p));
     }
     all
 }

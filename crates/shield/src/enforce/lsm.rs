@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use shield_bpf::lsm::{DenialKind, LsmEnforcer, LsmUnavailable};
 
-use super::{EnforceError, Enforcer, ExecDenial, ReadOnlyFiles};
+use super::{EnforceError, Enforcer, ExecDenial, ReadOnlyFiles, widen};
 use crate::docker::ContainerInfo;
 use crate::policy::Policy;
 
@@ -57,17 +57,6 @@ fn fill_maps(lsm: &mut LsmEnforcer, entry: &Protected, pid: u32) -> Result<(), E
     };
     let exec = (!entry.whitelist.is_empty()).then(|| ids(&entry.whitelist));
     lsm.protect(entry.cgroup, entry.slot, exec.as_deref(), &ids(&entry.files)).map_err(|e| error(&e))
-}
-
-/// Adds the entries of `more` missing from `list`; whether any was.
-fn widen(list: &mut Vec<String>, more: &[String]) -> bool {
-    let before = list.len();
-    for m in more {
-        if !list.contains(m) {
-            list.push(m.clone());
-        }
-    }
-    list.len() > before
 }
 
 impl LsmBackend {
@@ -124,7 +113,8 @@ impl Enforcer for LsmBackend {
         entry.whitelist = super::union(policies, |p| &p.process_whitelist);
         entry.files = super::union(policies, |p| &p.file_protection);
         fill_maps(&mut self.lsm, entry, container.pid)?;
-        self.files.set(container, &super::union(policies, |p| &p.file_protection))
+        let files = entry.files.clone();
+        self.files.set(container, &files)
     }
 
     fn release(&mut self, container_id: &str) {
