@@ -431,7 +431,7 @@ fn reader(shared: Arc<Shared>, jobs: Sender<Job>) {
                 if let Some(reason) = known {
                     drop(state);
                     shared.known_answers.fetch_add(1, Ordering::Relaxed);
-                    shared.answer(pending, matches!(reason, Reason::AllowListed | Reason::Interpreter), reason);
+                    shared.answer(pending, reason.allows(), reason);
                     continue;
                 }
                 let seq = state.next_seq;
@@ -470,7 +470,7 @@ fn decider(shared: Arc<Shared>, jobs: Receiver<Job>) {
             std::thread::sleep(delay);
         }
         let reason = lock(&job.container.allow).decide(job.pid, job.file, job.ctime);
-        let allowed = matches!(reason, Reason::AllowListed | Reason::Interpreter);
+        let allowed = reason.allows();
         let pending = lock(&shared.state).pending.remove(&job.seq);
         match pending {
             Some(pending) => shared.answer(pending, allowed, reason),

@@ -74,6 +74,14 @@ pub enum Reason {
     Error,
 }
 
+impl Reason {
+    /// Whether the allow-list lets the exec run (the fail mode and `release` answer for
+    /// the other reasons).
+    pub(crate) fn allows(self) -> bool {
+        matches!(self, Reason::AllowListed | Reason::Interpreter)
+    }
+}
+
 /// One answered exec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
