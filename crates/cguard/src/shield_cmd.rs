@@ -58,6 +58,10 @@ pub struct ShieldArgs {
     /// open: the kernel allows every exec it held.
     #[arg(long, value_name = "MODE", default_value = "closed")]
     enforce_fail_mode: FailMode,
+    /// Where `cguard-runc` (the OCI runtime wrapper) asks this shield to protect a
+    /// container before its first program runs; `none`: not listened on.
+    #[arg(long, value_name = "PATH", default_value = shield::runtime::DEFAULT_SOCKET)]
+    runtime_socket: String,
     /// Enforce mode: longest time an exec is held for the allow-list decision, in ms.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     enforce_answer_timeout_ms: u64,
@@ -185,6 +189,8 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         ring_buffer_bytes,
         node: args.node_name.clone().or_else(host_name),
         policy_updates: background.is_some().then_some(policy_rx),
+        runtime_socket: (args.runtime_socket != "none").then(|| PathBuf::from(&args.runtime_socket)),
+        runtime_fail_closed: args.enforce_fail_mode == FailMode::Closed,
     };
     // The kernel backends only when a policy enforces (or, connected, may come to): they
     // need root and hold execs.

@@ -8,6 +8,7 @@ mod scan_sources;
 mod server_process;
 mod shield_delivery;
 mod shield_enforce;
+mod shield_runtime;
 mod shield_scenarios;
 mod vuln_alpine;
 mod vuln_debian;

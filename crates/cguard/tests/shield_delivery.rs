@@ -172,7 +172,7 @@ struct Shield {
 impl Shield {
     fn start(server: &str, state: &Path, token: Option<&str>) -> Shield {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cguard"));
-        cmd.args(["shield", "--server", server, "--state-dir"]).arg(state);
+        cmd.args(["shield", "--runtime-socket", "none", "--server", server, "--state-dir"]).arg(state);
         if let Some(t) = token {
             cmd.env("CGUARD_ENROLMENT_TOKEN", t);
         }

@@ -60,17 +60,26 @@ impl Shield {
         Shield::start_with(POLICY)
     }
 
-    /// A shield with this policy file's text.
+    /// A shield with this policy file's text, its runtime socket in its own directory.
     pub(crate) fn start_with(policies: &str) -> Shield {
+        Shield::start_listening(policies, None)
+    }
+
+    /// A shield with this policy file's text, whose runtime socket is `socket` (`None`: in
+    /// its own directory, where no `cguard-runc` asks it anything).
+    pub(crate) fn start_listening(policies: &str, socket: Option<&Path>) -> Shield {
         let dir = tempfile::tempdir().expect("temp dir");
         let policy = dir.path().join("policy.json");
         std::fs::write(&policy, policies).expect("policy file");
         let events = dir.path().join("events.jsonl");
+        let own_socket = dir.path().join("shield.sock");
         let mut child = Command::new(env!("CARGO_BIN_EXE_cguard"))
             .args(["shield", "--standalone", "--policy-file"])
             .arg(&policy)
             .arg("--events-file")
             .arg(&events)
+            .arg("--runtime-socket")
+            .arg(socket.unwrap_or(&own_socket))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -668,7 +677,7 @@ fn shield_refuses_invalid_policy_files() {
         let path = dir.path().join("policy.json");
         std::fs::write(&path, text).expect("policy file");
         let out = Command::new(env!("CARGO_BIN_EXE_cguard"))
-            .args(["shield", "--standalone", "--policy-file"])
+            .args(["shield", "--standalone", "--runtime-socket", "none", "--policy-file"])
             .arg(&path)
             .output()
             .expect("cguard runs");
@@ -691,7 +700,7 @@ fn shield_writes_events_to_standard_output() {
     let policy = dir.path().join("policy.json");
     std::fs::write(&policy, POLICY).expect("policy file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cguard"))
-        .args(["shield", "--standalone", "--events-file", "-", "--policy-file"])
+        .args(["shield", "--standalone", "--runtime-socket", "none", "--events-file", "-", "--policy-file"])
         .arg(&policy)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

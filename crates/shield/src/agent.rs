@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::time::Duration;
 
 use api::shield::ProcessInfo;
@@ -20,6 +20,9 @@ use crate::finding::{self, Finding};
 use crate::output::{Emitter, EventContext, EventSink};
 use crate::paths::{escape_rules, escape_write, host_path, is_host_critical, normalise};
 use crate::policy::{Mode, Policy};
+use crate::runtime::bundle;
+use crate::runtime::listener::{RuntimeListener, Starting};
+use crate::runtime::{Answer, StartRequest};
 use crate::scan::{FileKey, ScanJob, ScanQueue};
 use crate::{environment, miner, proctree, rootfs};
 
@@ -75,6 +78,12 @@ pub struct ShieldConfig {
     pub node: Option<String>,
     /// New policies while running (connected mode: the server's, after each change).
     pub policy_updates: Option<Receiver<Vec<Policy>>>,
+    /// Where `cguard-runc` asks the shield to protect a starting container (`None`: not
+    /// listened on).
+    pub runtime_socket: Option<PathBuf>,
+    /// Whether a container whose enforce-mode policy cannot be put in place may not start
+    /// (and what `cguard-runc` does when the shield does not answer in time).
+    pub runtime_fail_closed: bool,
 }
 
 /// What happened once the agent stopped.
@@ -95,6 +104,8 @@ enum Update {
     Died(String),
     /// The stream was re-opened: the cache is re-read.
     Resync,
+    /// `cguard-runc` is about to start a container's first program.
+    Starting(Starting),
 }
 
 /// Runs the shield until `stop` is set: loads the programs, reads the containers, calls
@@ -164,6 +175,16 @@ fn detect_loop(
     let stream = docker.events()?;
     let stopper = stream.stopper().map_err(|source| ShieldError::Io { context: "event stream".into(), source })?;
     let (updates_tx, updates) = std::sync::mpsc::channel();
+    let runtime = config.runtime_socket.as_deref().and_then(|path| {
+        let tx = updates_tx.clone();
+        let deliver = Box::new(move |s: Starting| tx.send(Update::Starting(s)).is_ok());
+        RuntimeListener::start(path, config.runtime_fail_closed, deliver)
+            .inspect_err(
+                |e| tracing::warn!(error = %e, socket = %path.display(), "cguard-runc cannot reach this shield"),
+            )
+            .ok()
+            .map(|listener| (listener, path.display().to_string()))
+    });
     let watcher = {
         let docker = docker.clone();
         let stop = Arc::clone(stop);
@@ -184,6 +205,7 @@ fn detect_loop(
         fixed,
         protected: HashSet::new(),
         awaiting_result: HashMap::new(),
+        runtime_fail_closed: config.runtime_fail_closed,
     };
     let mut changes = RuleChanges::default();
     agent.load_all(&mut changes)?;
@@ -205,8 +227,12 @@ fn detect_loop(
         ),
         shield_bpf::SyscallHooks::Raw => "tp_btf exec/exit and tp_btf sys_enter/sys_exit".to_owned(),
     };
+    let runtime_text = match &runtime {
+        Some((_, path)) => format!("cguard-runc answered on {path}"),
+        None => "no runtime socket".to_owned(),
+    };
     ready(&format!(
-        "kernel offers: {}; using {hooks} and a ring buffer; enforcement: {}; {} containers, {} policies",
+        "kernel offers: {}; using {hooks} and a ring buffer; enforcement: {}; {runtime_text}; {} containers, {} policies",
         used.join(", "),
         agent.enforcer.name(),
         agent.containers.len(),
@@ -223,8 +249,16 @@ fn detect_loop(
                 dropped = now;
             }
         }
+        let mut answers = Vec::new();
         for update in updates.try_iter() {
-            agent.update(update, &mut changes);
+            answers.extend(agent.update(update, &mut changes));
+        }
+        if !answers.is_empty() {
+            // A starting container's kernel state is in place before it may start.
+            agent.apply(&mut probes, &mut changes, &mut add_rule);
+            for (reply, answer) in answers {
+                let _ = reply.send(answer);
+            }
         }
         if let Some(policies) = policy_updates.as_ref().and_then(|rx| rx.try_iter().last()) {
             agent.set_policies(policies, &mut changes);
@@ -238,6 +272,7 @@ fn detect_loop(
     }
     // Nothing is lost at a stop: refusals not yet reported, writes whose result is pending.
     agent.enforcement_events(Duration::ZERO);
+    drop(runtime);
     stopper.stop();
     let _ = watcher.join();
     let kernel_drops = probes.drop_counters().map(|c| c.total_dropped()).unwrap_or(0);
@@ -288,6 +323,8 @@ fn watch_engine(mut stream: EventStream, docker: &DockerClient, tx: &Sender<Upda
 }
 
 struct Agent {
+    /// Whether a starting container whose protection failed may not start.
+    runtime_fail_closed: bool,
     docker: DockerClient,
     containers: Containers,
     emitter: Emitter,
@@ -377,8 +414,14 @@ impl Agent {
         }
     }
 
-    fn update(&mut self, update: Update, changes: &mut RuleChanges) {
+    /// Applies an update; a starting container's answer is returned, to be sent once the
+    /// kernel state it needs is in place.
+    fn update(&mut self, update: Update, changes: &mut RuleChanges) -> Option<(SyncSender<Answer>, Answer)> {
         match update {
+            Update::Starting(Starting { request, reply }) => {
+                let answer = self.starting(&request, changes);
+                return Some((reply, answer));
+            }
             Update::Upsert(info, action) => self.upsert(*info, Some(action), changes),
             Update::Died(id) => {
                 if self.protected.remove(&id) {
@@ -398,6 +441,64 @@ impl Agent {
                 }
             }
         }
+        None
+    }
+
+    /// A container about to run its first program (`cguard-runc` at `runc start`): it is
+    /// attributed and, when an enforce-mode policy applies, protected before the answer.
+    /// What it is comes from the cache (the engine's create event), else the engine's
+    /// container list (not `inspect`: the engine holds a container it starts), else its
+    /// OCI bundle (a container of containerd or CRI-O).
+    fn starting(&mut self, request: &StartRequest, changes: &mut RuleChanges) -> Answer {
+        let spec = bundle::read_spec(std::path::Path::new(&request.bundle)).ok();
+        if spec.as_ref().is_some_and(bundle::is_sandbox) {
+            return Answer { start: true, enforced: false, message: String::new() };
+        }
+        // Whether the description is complete enough to check the container's settings:
+        // the engine's list lacks them (its start event brings them).
+        let (mut info, complete) = match self.containers.get(&request.id) {
+            Some(c) => (c.info.clone(), true),
+            None => match self.docker.summary(&request.id) {
+                Ok(Some(info)) => (info, false),
+                other => {
+                    if let Err(e) = other {
+                        tracing::debug!(error = %e, "the engine does not describe a starting container");
+                    }
+                    match &spec {
+                        Some(spec) => (bundle::container_info(&request.id, spec), true),
+                        None => {
+                            let bare = ContainerInfo {
+                                id: request.id.clone(),
+                                name: request.id.clone(),
+                                ..Default::default()
+                            };
+                            (bare, false)
+                        }
+                    }
+                }
+            },
+        };
+        if let Some(spec) = &spec
+            && info.pid_mode.is_empty()
+            && bundle::shares_host_pid(spec)
+        {
+            info.pid_mode = "host".to_owned();
+        }
+        info.pid = request.pid;
+        info.running = true;
+        let id = info.id.clone();
+        if self.protected.remove(&id) {
+            // A restarted container whose death was not handled yet: protected anew.
+            self.enforcer.release(&id);
+        }
+        changes.merge(self.containers.upsert(info));
+        if complete {
+            self.check_environment(&id);
+        }
+        match self.protect_if_enforced(&id) {
+            Ok(enforced) => Answer { start: true, enforced, message: String::new() },
+            Err(message) => Answer { start: !self.runtime_fail_closed, enforced: false, message },
+        }
     }
 
     /// Caches a container, checks its environment once (at create, or at start for one
@@ -410,14 +511,21 @@ impl Agent {
     ) {
         let id = info.id.clone();
         changes.merge(self.containers.upsert(info));
-        let Some(container) = self.containers.get(&id) else { return };
-        if action.is_some() && self.env_reported.insert(id.clone()) {
+        if action.is_some() {
+            self.check_environment(&id);
+        }
+        let _ = self.protect_if_enforced(&id);
+    }
+
+    /// Reports a container's risky settings, once.
+    fn check_environment(&mut self, id: &str) {
+        let Some(container) = self.containers.get(id) else { return };
+        if self.env_reported.insert(id.to_owned()) {
             let context = base_context(container, Vec::new());
             for env in environment::check(&container.info) {
                 self.emitter.emit(finding::environment(&env), &context, false);
             }
         }
-        self.protect_if_enforced(&id);
     }
 
     /// Applies new policies while running: the kernel's path rules, each container's
@@ -480,18 +588,25 @@ impl Agent {
     }
 
     /// Hands a running container to the enforcer once, if an enforce-mode policy applies.
-    fn protect_if_enforced(&mut self, id: &str) {
-        let Some(container) = self.containers.get(id) else { return };
-        if !(container.applied.enforce && container.info.running) || self.protected.contains(id) {
-            return;
+    /// Whether it is protected now; `Err` says what could not be put in place.
+    fn protect_if_enforced(&mut self, id: &str) -> Result<bool, String> {
+        let Some(container) = self.containers.get(id) else { return Ok(false) };
+        if !(container.applied.enforce && container.info.running) {
+            return Ok(false);
+        }
+        if self.protected.contains(id) {
+            return Ok(true);
         }
         let info = container.info.clone();
+        let mut failed = Vec::new();
         for policy in &self.enforced_policies(container) {
             if let Err(e) = self.enforcer.protect(&info, policy) {
                 tracing::warn!(error = %e, container = info.short_id(), "enforcement could not protect the container");
+                failed.push(format!("policy {}: {e}", policy.name));
             }
         }
         self.protected.insert(id.to_owned());
+        if failed.is_empty() { Ok(true) } else { Err(failed.join("; ")) }
     }
 
     fn handle(&mut self, event: &Event, changes: &mut RuleChanges) {

@@ -216,16 +216,16 @@ impl Containers {
             return None;
         };
         if !self.by_id.contains_key(&id) {
-            match docker.inspect(&id) {
-                Ok(Some(info)) => {
-                    changes.merge(self.upsert(info));
-                }
-                Ok(None) => return None,
+            let info = match docker.inspect(&id) {
+                Ok(Some(info)) => info,
+                // Not the engine's: a container of containerd or CRI-O, known by its bundle.
+                Ok(None) => from_bundle(&id, tgid)?,
                 Err(e) => {
-                    tracing::warn!(error = %e, container = id, "cannot inspect the container of an event");
-                    return None;
+                    tracing::debug!(error = %e, container = id, "cannot inspect the container of an event");
+                    from_bundle(&id, tgid)?
                 }
-            }
+            };
+            changes.merge(self.upsert(info));
         }
         self.by_cgroup.insert(cgroup_id, id.clone());
         self.by_id.get(&id)
@@ -235,6 +235,19 @@ impl Containers {
     pub fn id_of_pid(&self, pid: u32) -> Option<String> {
         container_id_of_pid(pid).filter(|id| self.by_id.contains_key(id))
     }
+}
+
+/// A running container no engine describes, from its runtime's OCI bundle; `tgid` is one
+/// of its processes.
+fn from_bundle(id: &str, tgid: u32) -> Option<ContainerInfo> {
+    let bundle = crate::runtime::bundle::find_bundle(id)?;
+    let spec = crate::runtime::bundle::read_spec(&bundle)
+        .inspect_err(|e| tracing::warn!(error = %e, bundle = %bundle.display(), "unreadable OCI bundle"))
+        .ok()?;
+    let mut info = crate::runtime::bundle::container_info(id, &spec);
+    info.pid = tgid;
+    info.running = true;
+    Some(info)
 }
 
 #[cfg(test)]

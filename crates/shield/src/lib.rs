@@ -14,6 +14,8 @@
 //!   [`KernelEnforcer`] to refuse with fanotify and read-only mounts);
 //! - [`spool`]: the durable event spool of connected mode; [`client`]: the server API;
 //!   [`connected`]: enrolment, heartbeats, policy updates and exactly-once delivery;
+//! - [`runtime`]: `cguard-runc`, the runtime wrapper that holds a container's start
+//!   until the shield has protected it, and OCI bundles (containerd, CRI-O attribution);
 //! - [`agent::run`]: the loop that ties them together (`cguard shield`).
 //!
 //! `docs/shield.md` describes what is detected and the event format.
@@ -35,6 +37,7 @@ pub mod policy;
 mod private_file;
 pub mod proctree;
 pub mod rootfs;
+pub mod runtime;
 pub mod scan;
 pub mod spool;
 

@@ -121,6 +121,43 @@ impl ContainerInfo {
         })
     }
 
+    /// Reads an entry of the container list (`/containers/json`): id, name, image, labels
+    /// and mounts. The security options are not in it (they stay empty).
+    pub fn from_summary(v: &Value) -> Result<ContainerInfo, String> {
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let id = s(&v["Id"]);
+        if id.len() != 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("container list entry without a container id ({id:?})"));
+        }
+        let label =
+            |name: &str| v["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned);
+        let mounts = v["Mounts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| Mount {
+                        kind: s(&m["Type"]),
+                        source: s(&m["Source"]),
+                        destination: s(&m["Destination"]),
+                        read_write: m["RW"].as_bool().unwrap_or(true),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = v["Names"].as_array().and_then(|n| n.first()).map(s).unwrap_or_default();
+        Ok(ContainerInfo {
+            id,
+            name: name.trim_start_matches('/').to_owned(),
+            image: s(&v["Image"]),
+            image_id: s(&v["ImageID"]),
+            running: v["State"] == "running",
+            mounts,
+            pod: label("io.kubernetes.pod.name"),
+            namespace: label("io.kubernetes.pod.namespace"),
+            ..ContainerInfo::default()
+        })
+    }
+
     /// The id's first 12 characters, as `docker ps` shows it.
     pub fn short_id(&self) -> &str {
         self.id.get(..12).unwrap_or(&self.id)
@@ -178,17 +215,43 @@ impl DockerClient {
         };
         let mut info = ContainerInfo::from_inspect(&value)
             .map_err(|message| DockerError::Answer { target: target.clone(), message })?;
-        if let Some(hex) = info.image_id.strip_prefix("sha256:")
-            && hex.chars().all(|c| c.is_ascii_hexdigit())
-        {
-            // An image removed after the container was created has no digests: not an error.
-            if let Ok(image) = self.get_json(&format!("/images/sha256:{hex}/json"))
-                && let Some(a) = image["RepoDigests"].as_array()
-            {
-                info.image_digests = a.iter().filter_map(|d| d.as_str()).map(crate::normalise_image).collect();
-            }
-        }
+        info.image_digests = self.image_digests(&info.image_id);
         Ok(Some(info))
+    }
+
+    /// What the engine's container list says of a container: its name, image, labels and
+    /// mounts, but not its security options. Unlike `inspect`, the list never waits for a
+    /// container being started (the engine holds the container while it starts it, and
+    /// `inspect` would wait for the very start the shield is asked to let through).
+    pub fn summary(&self, id: &str) -> Result<Option<ContainerInfo>, DockerError> {
+        if !crate::runtime::is_valid_id(id) {
+            return Ok(None);
+        }
+        let filters = format!(r#"{{"id":["{id}"]}}"#);
+        let target = format!("/containers/json?all=1&filters={}", percent_encode(&filters));
+        let value = self.get_json(&target)?;
+        let Some(found) = value.as_array().and_then(|list| list.iter().find(|c| c["Id"] == id)) else {
+            return Ok(None);
+        };
+        let mut info = ContainerInfo::from_summary(found)
+            .map_err(|message| DockerError::Answer { target: target.clone(), message })?;
+        info.image_digests = self.image_digests(&info.image_id);
+        Ok(Some(info))
+    }
+
+    /// The `repo@sha256:…` references of an image id; none for an image removed after
+    /// the container was created (not an error).
+    fn image_digests(&self, image_id: &str) -> Vec<String> {
+        let Some(hex) = image_id.strip_prefix("sha256:").filter(|h| h.chars().all(|c| c.is_ascii_hexdigit())) else {
+            return Vec::new();
+        };
+        match self.get_json(&format!("/images/sha256:{hex}/json")) {
+            Ok(image) => image["RepoDigests"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|d| d.as_str()).map(crate::normalise_image).collect())
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The references of the node's images (`RepoTags` and `RepoDigests`), sorted: the
@@ -281,6 +344,19 @@ mod tests {
             "io.kubernetes.pod.namespace": ""}}});
         let info = ContainerInfo::from_inspect(&labels).unwrap();
         assert_eq!((info.pod, info.namespace), (None, None), "not text, or empty: no pod");
+    }
+
+    #[test]
+    fn container_list_entries_are_read() {
+        let id = "d".repeat(64);
+        let v = serde_json::json!({"Id": id, "Names": ["/shop-web"], "Image": "nginx:1.25", "ImageID": "sha256:ab",
+            "State": "created", "Labels": {"io.kubernetes.pod.name": "web-1"},
+            "Mounts": [{"Type": "bind", "Source": "/etc", "Destination": "/host/etc", "RW": false}]});
+        let info = ContainerInfo::from_summary(&v).unwrap();
+        assert_eq!((info.name.as_str(), info.image.as_str(), info.running), ("shop-web", "nginx:1.25", false));
+        assert_eq!((info.pod.as_deref(), info.mounts.len()), (Some("web-1"), 1));
+        assert!(info.security_opt.is_empty() && info.pid == 0);
+        assert!(ContainerInfo::from_summary(&serde_json::json!({"Names": 3})).is_err());
     }
 
     #[test]
