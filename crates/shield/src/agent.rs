@@ -171,9 +171,19 @@ fn detect_loop(
     for rule in &fixed {
         add_rule(&mut probes, rule)?;
     }
-    // Subscribe before listing, so that no container created meanwhile is missed.
-    let stream = docker.events()?;
-    let stopper = stream.stopper().map_err(|source| ShieldError::Io { context: "event stream".into(), source })?;
+    // Subscribe before listing, so that no container created meanwhile is missed. A node
+    // without the Docker engine (containerd or CRI-O only) knows its containers from their
+    // OCI bundles and from cguard-runc.
+    let engine_here = config.docker_socket.exists();
+    if !engine_here {
+        tracing::warn!(socket = %config.docker_socket.display(), "no Docker engine: containers are known from their OCI bundles");
+    }
+    let stream = if engine_here { Some(docker.events()?) } else { None };
+    let stopper = stream
+        .as_ref()
+        .map(EventStream::stopper)
+        .transpose()
+        .map_err(|source| ShieldError::Io { context: "event stream".into(), source })?;
     let (updates_tx, updates) = std::sync::mpsc::channel();
     let runtime = config.runtime_socket.as_deref().and_then(|path| {
         let tx = updates_tx.clone();
@@ -185,14 +195,16 @@ fn detect_loop(
             .ok()
             .map(|listener| (listener, path.display().to_string()))
     });
-    let watcher = {
-        let docker = docker.clone();
-        let stop = Arc::clone(stop);
-        std::thread::Builder::new()
-            .name("shield-docker-events".into())
-            .spawn(move || watch_engine(stream, &docker, &updates_tx, &stop))
-            .map_err(|source| ShieldError::Io { context: "starting the engine watcher".into(), source })?
-    };
+    let watcher = stream
+        .map(|stream| {
+            let docker = docker.clone();
+            let stop = Arc::clone(stop);
+            std::thread::Builder::new()
+                .name("shield-docker-events".into())
+                .spawn(move || watch_engine(stream, &docker, &updates_tx, &stop))
+                .map_err(|source| ShieldError::Io { context: "starting the engine watcher".into(), source })
+        })
+        .transpose()?;
     let mut agent = Agent {
         docker,
         containers: Containers::new(config.policies.clone()),
@@ -208,7 +220,9 @@ fn detect_loop(
         runtime_fail_closed: config.runtime_fail_closed,
     };
     let mut changes = RuleChanges::default();
-    agent.load_all(&mut changes)?;
+    if engine_here {
+        agent.load_all(&mut changes)?;
+    }
     agent.apply(&mut probes, &mut changes, &mut add_rule);
     if !agent.enforcer.blocks() {
         for policy in config.policies.iter().filter(|p| p.mode == Mode::Enforce) {
@@ -227,10 +241,13 @@ fn detect_loop(
         ),
         shield_bpf::SyscallHooks::Raw => "tp_btf exec/exit and tp_btf sys_enter/sys_exit".to_owned(),
     };
-    let runtime_text = match &runtime {
+    let mut runtime_text = match &runtime {
         Some((_, path)) => format!("cguard-runc answered on {path}"),
         None => "no runtime socket".to_owned(),
     };
+    if !engine_here {
+        runtime_text.push_str(&format!("; no Docker engine at {}", config.docker_socket.display()));
+    }
     ready(&format!(
         "kernel offers: {}; using {hooks} and a ring buffer; enforcement: {}; {runtime_text}; {} containers, {} policies",
         used.join(", "),
@@ -273,8 +290,12 @@ fn detect_loop(
     // Nothing is lost at a stop: refusals not yet reported, writes whose result is pending.
     agent.enforcement_events(Duration::ZERO);
     drop(runtime);
-    stopper.stop();
-    let _ = watcher.join();
+    if let Some(stopper) = stopper {
+        stopper.stop();
+    }
+    if let Some(watcher) = watcher {
+        let _ = watcher.join();
+    }
     let kernel_drops = probes.drop_counters().map(|c| c.total_dropped()).unwrap_or(0);
     drop(probes);
     let scan_drops = agent.scans.dropped();
@@ -364,11 +385,26 @@ fn refused_by_protection(ret: i64, lsm: bool) -> bool {
 }
 
 impl Agent {
+    /// Reads every container of the engine. Running ones are inspected (for their pid and
+    /// settings); the others are taken from the list, because one of them may be starting,
+    /// and the engine answers `inspect` of a container it starts only once it started, which
+    /// cguard-runc makes wait for this loop. Their start event brings the rest.
     fn load_all(&mut self, changes: &mut RuleChanges) -> Result<(), ShieldError> {
-        for id in self.docker.list_ids()? {
-            if let Some(info) = self.docker.inspect(&id)? {
-                let running = info.running;
-                self.upsert(info, if running { Some(ContainerAction::Start) } else { None }, changes);
+        for summary in self.docker.list()? {
+            if !summary.running {
+                self.upsert(summary, None, changes);
+                continue;
+            }
+            match self.docker.inspect(&summary.id) {
+                Ok(Some(info)) => {
+                    let running = info.running;
+                    self.upsert(info, running.then_some(ContainerAction::Start), changes);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, container = summary.short_id(), "cannot inspect a container");
+                    self.upsert(summary, None, changes);
+                }
             }
         }
         Ok(())
@@ -495,7 +531,11 @@ impl Agent {
         if complete {
             self.check_environment(&id);
         }
-        match self.protect_if_enforced(&id) {
+        let answer = self.protect_if_enforced(&id);
+        if let Some(c) = self.containers.get(&id) {
+            tracing::info!(container = c.info.short_id(), image = c.info.image, result = ?answer, "container starting");
+        }
+        match answer {
             Ok(enforced) => Answer { start: true, enforced, message: String::new() },
             Err(message) => Answer { start: !self.runtime_fail_closed, enforced: false, message },
         }

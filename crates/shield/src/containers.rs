@@ -216,12 +216,18 @@ impl Containers {
             return None;
         };
         if !self.by_id.contains_key(&id) {
-            let info = match docker.inspect(&id) {
-                Ok(Some(info)) => info,
+            // The engine's list, not `inspect`: the engine holds a container while it
+            // starts it, and this loop may be the one the start waits for (cguard-runc).
+            let info = match docker.summary(&id) {
+                Ok(Some(mut info)) => {
+                    info.pid = tgid;
+                    info.running = true;
+                    info
+                }
                 // Not the engine's: a container of containerd or CRI-O, known by its bundle.
                 Ok(None) => from_bundle(&id, tgid)?,
                 Err(e) => {
-                    tracing::debug!(error = %e, container = id, "cannot inspect the container of an event");
+                    tracing::debug!(error = %e, container = id, "the engine does not describe the container of an event");
                     from_bundle(&id, tgid)?
                 }
             };

@@ -61,7 +61,12 @@ fn inspect_reads_a_created_containers_configuration() {
     assert_eq!((mount.kind.as_str(), mount.source.as_str(), mount.read_write), ("bind", "/etc", false));
     let kinds: Vec<_> = shield::environment::check(&info).iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec!["capabilities", "seccomp-unconfined", "no-new-privileges", "sensitive-mount"]);
-    assert!(client.list_ids().unwrap().contains(&id));
+    // The list describes it too (without its security settings), and so does `summary`.
+    let listed = client.list().unwrap().into_iter().find(|c| c.id == id).expect("listed");
+    assert_eq!((listed.name.as_str(), listed.image.as_str(), listed.running), (name.as_str(), IMAGE, false));
+    assert_eq!(listed.mounts, info.mounts);
+    assert_eq!(client.summary(&id).unwrap(), Some(listed));
+    assert_eq!(client.summary(&"0".repeat(64)).unwrap(), None);
     assert_eq!(client.inspect(&"0".repeat(64)).unwrap(), None);
 }
 

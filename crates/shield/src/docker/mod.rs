@@ -191,14 +191,15 @@ impl DockerClient {
         Ok(value)
     }
 
-    /// The ids of all containers (running or not).
-    pub fn list_ids(&self) -> Result<Vec<String>, DockerError> {
+    /// All containers (running or not), as the engine's list describes them (see
+    /// [`DockerClient::summary`]).
+    pub fn list(&self) -> Result<Vec<ContainerInfo>, DockerError> {
         let value = self.get_json("/containers/json?all=1")?;
         let list = value.as_array().ok_or_else(|| DockerError::Answer {
             target: "/containers/json".into(),
             message: "not a JSON array".into(),
         })?;
-        Ok(list.iter().filter_map(|c| c["Id"].as_str().map(str::to_owned)).collect())
+        Ok(list.iter().filter_map(|c| ContainerInfo::from_summary(c).ok()).collect())
     }
 
     /// Inspects a container (by id or name), with its image's digests. `Ok(None)` when
