@@ -58,6 +58,10 @@ pub struct ShieldArgs {
     /// open: the kernel allows every exec it held.
     #[arg(long, value_name = "MODE", default_value = "closed")]
     enforce_fail_mode: FailMode,
+    /// A containerd socket to ask about containers the Docker engine does not know
+    /// (repeatable; default: containerd's own and the Docker engine's, where they exist).
+    #[arg(long, value_name = "PATH")]
+    containerd_socket: Vec<PathBuf>,
     /// Where `cguard-runc` (the OCI runtime wrapper) asks this shield to protect a
     /// container before its first program runs; `none`: not listened on.
     #[arg(long, value_name = "PATH", default_value = shield::runtime::DEFAULT_SOCKET)]
@@ -189,6 +193,11 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         ring_buffer_bytes,
         node: args.node_name.clone().or_else(host_name),
         policy_updates: background.is_some().then_some(policy_rx),
+        containerd_sockets: if args.containerd_socket.is_empty() {
+            shield::containerd::DEFAULT_SOCKETS.iter().map(PathBuf::from).collect()
+        } else {
+            args.containerd_socket.clone()
+        },
         runtime_socket: (args.runtime_socket != "none").then(|| PathBuf::from(&args.runtime_socket)),
         runtime_fail_closed: args.enforce_fail_mode == FailMode::Closed,
     };

@@ -6,6 +6,7 @@ mod inventory_peers;
 mod scan_formats;
 mod scan_sources;
 mod server_process;
+mod shield_containerd;
 mod shield_delivery;
 mod shield_enforce;
 mod shield_runtime;

@@ -36,7 +36,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Points the engine's `cguard` runtime at the binary under test.
-fn install_wrapper() {
+pub(crate) fn install_wrapper() {
     let runtimes = docker(&["info", "--format", "{{json .Runtimes}}"]);
     assert!(
         text(&runtimes.stdout).contains("\"cguard\""),

@@ -12,9 +12,11 @@ use std::time::Duration;
 use api::shield::ProcessInfo;
 use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, ResultOf, Syscall, SyscallPhase, UserPath};
 
+use crate::containerd::ContainerdClient;
 use crate::containers::{Container, Containers, RuleChanges};
 use crate::docker::{ContainerAction, ContainerInfo, DockerClient, EventStream};
 use crate::enforce::{Enforcer, ExecDenial};
+use crate::engines::Engines;
 use crate::error::ShieldError;
 use crate::finding::{self, Finding};
 use crate::output::{Emitter, EventContext, EventSink};
@@ -78,6 +80,9 @@ pub struct ShieldConfig {
     pub node: Option<String>,
     /// New policies while running (connected mode: the server's, after each change).
     pub policy_updates: Option<Receiver<Vec<Policy>>>,
+    /// containerd's sockets (those that exist are asked about containers the Docker
+    /// engine does not know).
+    pub containerd_sockets: Vec<PathBuf>,
     /// Where `cguard-runc` asks the shield to protect a starting container (`None`: not
     /// listened on).
     pub runtime_socket: Option<PathBuf>,
@@ -206,7 +211,7 @@ fn detect_loop(
         })
         .transpose()?;
     let mut agent = Agent {
-        docker,
+        engines: Engines { docker, containerd: ContainerdClient::new(config.containerd_sockets.clone()) },
         containers: Containers::new(config.policies.clone()),
         emitter: emitter.clone(),
         scans,
@@ -346,7 +351,7 @@ fn watch_engine(mut stream: EventStream, docker: &DockerClient, tx: &Sender<Upda
 struct Agent {
     /// Whether a starting container whose protection failed may not start.
     runtime_fail_closed: bool,
-    docker: DockerClient,
+    engines: Engines,
     containers: Containers,
     emitter: Emitter,
     scans: ScanQueue,
@@ -390,12 +395,12 @@ impl Agent {
     /// and the engine answers `inspect` of a container it starts only once it started, which
     /// cguard-runc makes wait for this loop. Their start event brings the rest.
     fn load_all(&mut self, changes: &mut RuleChanges) -> Result<(), ShieldError> {
-        for summary in self.docker.list()? {
+        for summary in self.engines.docker.list()? {
             if !summary.running {
                 self.upsert(summary, None, changes);
                 continue;
             }
-            match self.docker.inspect(&summary.id) {
+            match self.engines.docker.inspect(&summary.id) {
                 Ok(Some(info)) => {
                     let running = info.running;
                     self.upsert(info, running.then_some(ContainerAction::Start), changes);
@@ -483,8 +488,8 @@ impl Agent {
     /// A container about to run its first program (`cguard-runc` at `runc start`): it is
     /// attributed and, when an enforce-mode policy applies, protected before the answer.
     /// What it is comes from the cache (the engine's create event), else the engine's
-    /// container list (not `inspect`: the engine holds a container it starts), else its
-    /// OCI bundle (a container of containerd or CRI-O).
+    /// container list (not `inspect`: the engine holds a container it starts), else
+    /// containerd, else its OCI bundle (CRI-O).
     fn starting(&mut self, request: &StartRequest, changes: &mut RuleChanges) -> Answer {
         let spec = bundle::read_spec(std::path::Path::new(&request.bundle)).ok();
         if spec.as_ref().is_some_and(bundle::is_sandbox) {
@@ -492,28 +497,19 @@ impl Agent {
         }
         // Whether the description is complete enough to check the container's settings:
         // the engine's list lacks them (its start event brings them).
-        let (mut info, complete) = match self.containers.get(&request.id) {
-            Some(c) => (c.info.clone(), true),
-            None => match self.docker.summary(&request.id) {
-                Ok(Some(info)) => (info, false),
-                other => {
-                    if let Err(e) = other {
-                        tracing::debug!(error = %e, "the engine does not describe a starting container");
-                    }
-                    match &spec {
-                        Some(spec) => (bundle::container_info(&request.id, spec), true),
-                        None => {
-                            let bare = ContainerInfo {
-                                id: request.id.clone(),
-                                name: request.id.clone(),
-                                ..Default::default()
-                            };
-                            (bare, false)
-                        }
-                    }
-                }
+        let engines = &self.engines;
+        let described = match self.containers.get(&request.id) {
+            Some(c) => Some((c.info.clone(), true)),
+            None => match engines.docker.summary(&request.id) {
+                Ok(Some(info)) => Some((info, false)),
+                Ok(None) | Err(_) => engines.containerd.describe(&request.id).map(|info| (info, true)),
             },
         };
+        let (mut info, complete) = described
+            .or_else(|| spec.as_ref().map(|spec| (bundle::container_info(&request.id, spec), true)))
+            .unwrap_or_else(|| {
+                (ContainerInfo { id: request.id.clone(), name: request.id.clone(), ..Default::default() }, false)
+            });
         if let Some(spec) = &spec
             && info.pid_mode.is_empty()
             && bundle::shares_host_pid(spec)
@@ -665,7 +661,7 @@ impl Agent {
         if matches!(event, Event::Result { .. }) {
             return;
         }
-        let Some(container) = self.containers.resolve(process.cgroup_id, process.tgid, &self.docker, changes) else {
+        let Some(container) = self.containers.resolve(process.cgroup_id, process.tgid, &self.engines, changes) else {
             return;
         };
         let container = container.clone();

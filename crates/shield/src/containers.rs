@@ -9,12 +9,15 @@ use api::shield::ContainerRef;
 use shield_bpf::PathRule;
 
 use crate::attribution::container_id_of_pid;
-use crate::docker::{ContainerInfo, DockerClient};
+use crate::docker::ContainerInfo;
+use crate::engines::Engines;
 use crate::paths::critical_rules_for_mount;
 use crate::policy::{Applied, Policy, normalise_image};
 
 /// Cgroup ids known to hold no container are remembered up to this many.
 const MAX_NEGATIVE: usize = 4096;
+/// How long a container no source describes stays unattributed before it is looked up again.
+const RETRY_UNKNOWN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One known container.
 #[derive(Debug, Clone)]
@@ -60,6 +63,9 @@ pub struct Containers {
     by_id: HashMap<String, Container>,
     by_cgroup: HashMap<u64, String>,
     not_containers: HashSet<u64>,
+    /// Cgroups of containers no source described, and since when (asked again after
+    /// [`RETRY_UNKNOWN`]).
+    unknown: HashMap<u64, std::time::Instant>,
     rule_refs: HashMap<PathRule, usize>,
 }
 
@@ -83,6 +89,7 @@ impl Containers {
             by_id: HashMap::new(),
             by_cgroup: HashMap::new(),
             not_containers: HashSet::new(),
+            unknown: HashMap::new(),
             rule_refs: HashMap::new(),
         }
     }
@@ -191,13 +198,13 @@ impl Containers {
     }
 
     /// The container of a process, by the cgroup id its event reported; on a miss, from
-    /// `/proc/TGID/cgroup` and the engine. `changes` receives the rules a newly found
+    /// `/proc/TGID/cgroup` and the [`Engines`]. `changes` receives the rules a newly found
     /// container needs.
     pub fn resolve(
         &mut self,
         cgroup_id: u64,
         tgid: u32,
-        docker: &DockerClient,
+        engines: &Engines,
         changes: &mut RuleChanges,
     ) -> Option<&Container> {
         if let Some(id) = self.by_cgroup.get(&cgroup_id) {
@@ -216,21 +223,17 @@ impl Containers {
             return None;
         };
         if !self.by_id.contains_key(&id) {
-            // The engine's list, not `inspect`: the engine holds a container while it
-            // starts it, and this loop may be the one the start waits for (cguard-runc).
-            let info = match docker.summary(&id) {
-                Ok(Some(mut info)) => {
-                    info.pid = tgid;
-                    info.running = true;
-                    info
+            if self.unknown.get(&cgroup_id).is_some_and(|since| since.elapsed() < RETRY_UNKNOWN) {
+                return None;
+            }
+            let Some(info) = engines.describe(&id, tgid) else {
+                if self.unknown.len() >= MAX_NEGATIVE {
+                    self.unknown.clear();
                 }
-                // Not the engine's: a container of containerd or CRI-O, known by its bundle.
-                Ok(None) => from_bundle(&id, tgid)?,
-                Err(e) => {
-                    tracing::debug!(error = %e, container = id, "the engine does not describe the container of an event");
-                    from_bundle(&id, tgid)?
-                }
+                self.unknown.insert(cgroup_id, std::time::Instant::now());
+                return None;
             };
+            self.unknown.remove(&cgroup_id);
             changes.merge(self.upsert(info));
         }
         self.by_cgroup.insert(cgroup_id, id.clone());
@@ -241,19 +244,6 @@ impl Containers {
     pub fn id_of_pid(&self, pid: u32) -> Option<String> {
         container_id_of_pid(pid).filter(|id| self.by_id.contains_key(id))
     }
-}
-
-/// A running container no engine describes, from its runtime's OCI bundle; `tgid` is one
-/// of its processes.
-fn from_bundle(id: &str, tgid: u32) -> Option<ContainerInfo> {
-    let bundle = crate::runtime::bundle::find_bundle(id)?;
-    let spec = crate::runtime::bundle::read_spec(&bundle)
-        .inspect_err(|e| tracing::warn!(error = %e, bundle = %bundle.display(), "unreadable OCI bundle"))
-        .ok()?;
-    let mut info = crate::runtime::bundle::container_info(id, &spec);
-    info.pid = tgid;
-    info.running = true;
-    Some(info)
 }
 
 #[cfg(test)]

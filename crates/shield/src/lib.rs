@@ -3,6 +3,7 @@
 //!
 //! - [`attribution`]: process → container id (cgroup paths of Docker, containerd, CRI-O);
 //! - [`docker`]: the engine API over its unix socket (inspect, list, `/events`);
+//! - [`containerd`]: containerd's API, for containers the engine does not know;
 //! - [`containers`]: the container cache, with the policies that apply to each container;
 //! - [`policy`]: the standalone policy file, validated with `api::policy`;
 //! - rules: [`environment`] (configuration checks), [`miner`] (miner behaviour),
@@ -24,9 +25,11 @@ pub mod agent;
 pub mod attribution;
 pub mod client;
 pub mod connected;
+pub mod containerd;
 pub mod containers;
 pub mod docker;
 pub mod enforce;
+pub mod engines;
 pub mod environment;
 mod error;
 pub mod finding;
