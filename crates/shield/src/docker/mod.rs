@@ -76,6 +76,20 @@ fn label(v: &Value, name: &str) -> Option<String> {
     v["Config"]["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned)
 }
 
+/// The `Mounts` list of an `inspect` answer or of a container list entry.
+fn mounts(list: &Value) -> Vec<Mount> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let Some(list) = list.as_array() else { return Vec::new() };
+    list.iter()
+        .map(|m| Mount {
+            kind: s(&m["Type"]),
+            source: s(&m["Source"]),
+            destination: s(&m["Destination"]),
+            read_write: m["RW"].as_bool().unwrap_or(true),
+        })
+        .collect()
+}
+
 impl ContainerInfo {
     /// Reads the fields of an `inspect` answer. Missing optional fields are empty; a
     /// missing id is an error.
@@ -90,19 +104,7 @@ impl ContainerInfo {
         }
         let host = &v["HostConfig"];
         // Older engines report mounts in `HostConfig.Binds` only; `Mounts` is the full list.
-        let mounts = v["Mounts"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|m| Mount {
-                        kind: s(&m["Type"]),
-                        source: s(&m["Source"]),
-                        destination: s(&m["Destination"]),
-                        read_write: m["RW"].as_bool().unwrap_or(true),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mounts = mounts(&v["Mounts"]);
         Ok(ContainerInfo {
             id,
             name: s(&v["Name"]).trim_start_matches('/').to_owned(),
@@ -131,19 +133,7 @@ impl ContainerInfo {
         }
         let label =
             |name: &str| v["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned);
-        let mounts = v["Mounts"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|m| Mount {
-                        kind: s(&m["Type"]),
-                        source: s(&m["Source"]),
-                        destination: s(&m["Destination"]),
-                        read_write: m["RW"].as_bool().unwrap_or(true),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mounts = mounts(&v["Mounts"]);
         let name = v["Names"].as_array().and_then(|n| n.first()).map(s).unwrap_or_default();
         Ok(ContainerInfo {
             id,
