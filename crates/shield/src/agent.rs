@@ -253,6 +253,10 @@ fn detect_loop(
     if !engine_here {
         runtime_text.push_str(&format!("; no Docker engine at {}", config.docker_socket.display()));
     }
+    let containerd: Vec<String> = agent.engines.containerd.present().iter().map(|s| s.display().to_string()).collect();
+    if !containerd.is_empty() {
+        runtime_text.push_str(&format!("; containerd at {}", containerd.join(", ")));
+    }
     ready(&format!(
         "kernel offers: {}; using {hooks} and a ring buffer; enforcement: {}; {runtime_text}; {} containers, {} policies",
         used.join(", "),

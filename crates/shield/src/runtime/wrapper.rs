@@ -103,6 +103,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 
 /// Asks the shield at `socket` to protect the container of `call`. `Err` is the refusal.
 pub fn ask_shield(socket: &Path, runc: &Path, call: &StartCall) -> Result<(), String> {
+    ask_shield_within(socket, runc, call, ANSWER_TIMEOUT)
+}
+
+/// [`ask_shield`], waiting `answer_timeout` for the answer.
+fn ask_shield_within(socket: &Path, runc: &Path, call: &StartCall, answer_timeout: Duration) -> Result<(), String> {
     let Ok(stream) = UnixStream::connect(socket) else {
         // No shield runs on this node: nothing is to be put in place.
         return Ok(());
@@ -125,11 +130,11 @@ pub fn ask_shield(socket: &Path, runc: &Path, call: &StartCall) -> Result<(), St
     if let Err(e) = (&stream).write_all(&line) {
         return fail(format!("the shield went away: {e}"));
     }
-    let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(answer_timeout));
     match read_line(&mut reader).and_then(|l| serde_json::from_str::<Answer>(&l).ok()) {
         Some(answer) if answer.start => Ok(()),
         Some(answer) => Err(answer.message),
-        None => fail(format!("the shield gave no answer within {} s", ANSWER_TIMEOUT.as_secs())),
+        None => fail(format!("the shield gave no answer within {answer_timeout:?}")),
     }
 }
 
@@ -222,6 +227,79 @@ mod tests {
         assert!(parse_state(br#"{"pid":0,"bundle":"/b"}"#).is_err());
         assert!(parse_state(br#"{"pid":7,"bundle":"relative"}"#).is_err());
         assert!(parse_state(b"garbage").is_err());
+    }
+
+    /// A `runc` that answers `state` for container `x` (pid 1, bundle `/run/b`) and fails
+    /// for any other.
+    fn fake_runc(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("runc");
+        std::fs::write(
+            &path,
+            "#!/bin/sh\n[ \"$1 $2\" = \"state x\" ] || { echo \"no container $2\" >&2; exit 1; }\n\
+             echo '{\"id\":\"x\",\"pid\":1,\"status\":\"created\",\"bundle\":\"/run/b\"}'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A shield stand-in on `socket`: greets with `fail_closed`, reads the request, and
+    /// answers `answer` (or nothing, holding the connection, when `None`). Returns the request.
+    fn stand_in(
+        socket: &Path,
+        fail_closed: bool,
+        answer: Option<&'static str>,
+    ) -> std::thread::JoinHandle<StartRequest> {
+        let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            (&stream).write_all(format!("{{\"failClosed\":{fail_closed}}}\n").as_bytes()).unwrap();
+            let mut line = String::new();
+            BufReader::new(&stream).read_line(&mut line).unwrap();
+            match answer {
+                Some(a) => (&stream).write_all(a.as_bytes()).unwrap(),
+                None => std::thread::sleep(Duration::from_millis(500)),
+            }
+            serde_json::from_str(&line).unwrap()
+        })
+    }
+
+    #[test]
+    fn the_shields_answer_and_its_fail_mode_decide() {
+        let dir = tempfile::tempdir().unwrap();
+        let runc = fake_runc(dir.path());
+        let call = StartCall { global: Vec::new(), id: "x".into() };
+        let short = Duration::from_millis(200);
+        let cases: [(bool, Option<&'static str>, Result<(), String>); 4] = [
+            (true, Some("{\"start\":true,\"enforced\":true}\n"), Ok(())),
+            (
+                false,
+                Some("{\"start\":false,\"enforced\":false,\"message\":\"policy p: no\"}\n"),
+                Err("policy p: no".into()),
+            ),
+            (true, None, Err(format!("the shield gave no answer within {short:?}"))),
+            (false, None, Ok(())),
+        ];
+        for (i, (fail_closed, answer, expected)) in cases.into_iter().enumerate() {
+            let socket = dir.path().join(format!("s{i}.sock"));
+            let shield = stand_in(&socket, fail_closed, answer);
+            assert_eq!(ask_shield_within(&socket, &runc, &call, short), expected, "case {i}");
+            let request = shield.join().unwrap();
+            assert_eq!(request, StartRequest { id: "x".into(), pid: 1, bundle: "/run/b".into() });
+        }
+        // runc cannot tell the container's state: refused when fail-closed.
+        let other = StartCall { global: Vec::new(), id: "y".into() };
+        let socket = dir.path().join("state.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let greeter = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            (&stream).write_all(b"{\"failClosed\":true}\n").unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        let refused = ask_shield_within(&socket, &runc, &other, short).unwrap_err();
+        assert!(refused.starts_with("cannot read its state from runc: no container y"), "{refused}");
+        greeter.join().unwrap();
     }
 
     #[test]
