@@ -87,9 +87,18 @@ struct Mode {
 
 struct Connection {
     client: shield::client::ServerClient,
-    docker: shield::docker::DockerClient,
+    engines: shield::engines::Engines,
     spool: Arc<shield::spool::Spool>,
     revision: i64,
+}
+
+/// `--containerd-socket`, or containerd's usual sockets.
+fn containerd_sockets(args: &ShieldArgs) -> Vec<PathBuf> {
+    if args.containerd_socket.is_empty() {
+        shield::containerd::DEFAULT_SOCKETS.iter().map(PathBuf::from).collect()
+    } else {
+        args.containerd_socket.clone()
+    }
 }
 
 fn host_name() -> Option<String> {
@@ -119,7 +128,10 @@ fn connect(args: &ShieldArgs, server: &str) -> anyhow::Result<Mode> {
     if args.policy_file.is_some() {
         bail!("--policy-file is for --standalone; connected mode takes its policies from the server");
     }
-    let docker = shield::docker::DockerClient::new(&args.docker_socket);
+    let engines = shield::engines::Engines {
+        docker: shield::docker::DockerClient::new(&args.docker_socket),
+        containerd: shield::containerd::ContainerdClient::new(containerd_sockets(args)),
+    };
     let token = std::env::var("CGUARD_ENROLMENT_TOKEN").ok().filter(|t| !t.is_empty());
     let node_name = match &args.node_name {
         Some(n) => n.clone(),
@@ -132,12 +144,12 @@ fn connect(args: &ShieldArgs, server: &str) -> anyhow::Result<Mode> {
         cluster: args.cluster.clone(),
         node_name,
     };
-    let identity = shield::connected::establish(&config, shield::connected::node_facts(&docker, None))?;
+    let identity = shield::connected::establish(&config, shield::connected::node_facts(&engines, None))?;
     let client = shield::client::ServerClient::new(server)?.with_credential(identity.credential.clone());
     let spool = shield::spool::Spool::open(&args.state_dir.join("spool"), args.spool_max_mib << 20)
         .with_context(|| format!("opening the event spool in {}", args.state_dir.display()))?;
     let spool = Arc::new(spool);
-    let (policies, revision) = shield::connected::initial_policies(&client, &docker, &args.state_dir);
+    let (policies, revision) = shield::connected::initial_policies(&client, &engines, &args.state_dir);
     eprintln!(
         "cguard shield: node {} of cluster {} at {}; {} spooled events to deliver",
         identity.node_id,
@@ -146,7 +158,7 @@ fn connect(args: &ShieldArgs, server: &str) -> anyhow::Result<Mode> {
         spool.stats().pending
     );
     let sink = Box::new(Arc::clone(&spool));
-    Ok(Mode { policies, sink, connected: Some(Connection { client, docker, spool, revision }) })
+    Ok(Mode { policies, sink, connected: Some(Connection { client, engines, spool, revision }) })
 }
 
 pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -163,6 +175,7 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         Some(mib) => Some(mib.checked_mul(1 << 20).context("--ring-buffer-mib is too large")?),
         None => None,
     };
+    let containerd_sockets = containerd_sockets(&args);
     let stop = Arc::new(AtomicBool::new(false));
     spawn_signal_watcher(Arc::clone(&stop))?;
     let malware = detect::malware::Config {
@@ -175,7 +188,7 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         Some(c) => Some((
             shield::connected::Connected::start(
                 c.client,
-                c.docker,
+                c.engines,
                 Arc::clone(&c.spool),
                 args.state_dir.clone(),
                 c.revision,
@@ -193,11 +206,7 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         ring_buffer_bytes,
         node: args.node_name.clone().or_else(host_name),
         policy_updates: background.is_some().then_some(policy_rx),
-        containerd_sockets: if args.containerd_socket.is_empty() {
-            shield::containerd::DEFAULT_SOCKETS.iter().map(PathBuf::from).collect()
-        } else {
-            args.containerd_socket.clone()
-        },
+        containerd_sockets,
         runtime_socket: (args.runtime_socket != "none").then(|| PathBuf::from(&args.runtime_socket)),
         runtime_fail_closed: args.enforce_fail_mode == FailMode::Closed,
     };

@@ -168,3 +168,20 @@ fn containerd_containers_are_described_and_protected_before_their_first_program(
     let e = wait_for(&shield, &id, "abnormal-program", "/usr/bin/id");
     assert_eq!(e["blocked"], true, "{e}");
 }
+
+#[test]
+fn containerd_images_are_among_the_node_facts() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    import_images();
+    let engines = shield::engines::Engines {
+        docker: shield::docker::DockerClient::new(shield::docker::DEFAULT_SOCKET),
+        containerd: shield::containerd::ContainerdClient::new(vec![SOCKET.into()]),
+    };
+    let facts = shield::connected::node_facts(&engines, None);
+    let images: Vec<&str> = facts["images"].as_array().expect("images").iter().filter_map(Value::as_str).collect();
+    // The engine names its images without the registry; containerd with it, and by digest.
+    assert!(images.contains(&ENFORCED_IMAGE), "{images:?}");
+    assert!(images.contains(&format!("docker.io/{ENFORCED_IMAGE}").as_str()), "{images:?}");
+    assert!(images.iter().any(|i| i.starts_with("docker.io/cguard-test/minbase@sha256:")), "{images:?}");
+    assert!(images.windows(2).all(|w| w[0] < w[1]), "sorted, without duplicates: {images:?}");
+}

@@ -22,7 +22,7 @@ use api::shield::{EnrolRequest, EventBatch, Heartbeat};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientError, ServerClient};
-use crate::docker::DockerClient;
+use crate::engines::Engines;
 use crate::policy::{Policy, from_server};
 use crate::private_file::write_private;
 use crate::spool::{Spool, Spooled};
@@ -172,11 +172,14 @@ struct PolicyCache {
 
 /// The node's facts for heartbeats: its images (the server sends the policies of these),
 /// kernel, and the spool's state.
-pub fn node_facts(docker: &DockerClient, spool: Option<&Spool>) -> serde_json::Value {
-    let images = docker.image_references().unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "cannot list the node's images");
+pub fn node_facts(engines: &Engines, spool: Option<&Spool>) -> serde_json::Value {
+    let mut images = engines.docker.image_references().unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "cannot list the Docker engine's images");
         Vec::new()
     });
+    images.extend(engines.containerd.image_references());
+    images.sort_unstable();
+    images.dedup();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut facts = serde_json::json!({ "images": images, "kernel": kernel.trim() });
     if let Some(spool) = spool {
@@ -208,12 +211,12 @@ pub struct Connected {
 
 /// The policies to start with: fetched now, or the cached ones when the server cannot be
 /// reached; also the revision they have.
-pub fn initial_policies(client: &ServerClient, docker: &DockerClient, state_dir: &Path) -> (Vec<Policy>, i64) {
+pub fn initial_policies(client: &ServerClient, engines: &Engines, state_dir: &Path) -> (Vec<Policy>, i64) {
     let cache_file = state_dir.join("policies.json");
     // The server picks the node's policies by the images of its last heartbeat.
     let _ = client.heartbeat(&Heartbeat {
         shield_version: SHIELD_VERSION.to_owned(),
-        facts: node_facts(docker, None),
+        facts: node_facts(engines, None),
         policy_revision: 0,
     });
     match client.policies() {
@@ -246,7 +249,7 @@ impl Connected {
     /// Starts heartbeats (with policy updates sent to `policy_tx`) and event delivery.
     pub fn start(
         client: ServerClient,
-        docker: DockerClient,
+        engines: Engines,
         spool: Arc<Spool>,
         state_dir: PathBuf,
         revision: i64,
@@ -258,7 +261,7 @@ impl Connected {
         let heartbeats = {
             let (client, spool, stop) = (client.clone(), Arc::clone(&spool), Arc::clone(&stop));
             std::thread::Builder::new().name("shield-heartbeat".into()).spawn(move || {
-                heartbeat_loop(&client, &docker, &spool, &state_dir.join("policies.json"), revision, &policy_tx, &stop)
+                heartbeat_loop(&client, &engines, &spool, &state_dir.join("policies.json"), revision, &policy_tx, &stop)
             })?
         };
         let sender = {
@@ -295,7 +298,7 @@ fn pause(d: Duration, stop: &AtomicBool) -> bool {
 
 fn heartbeat_loop(
     client: &ServerClient,
-    docker: &DockerClient,
+    engines: &Engines,
     spool: &Spool,
     cache_file: &Path,
     mut revision: i64,
@@ -305,10 +308,10 @@ fn heartbeat_loop(
     let mut interval = Duration::from_secs(10);
     // `initial_policies` has just sent a heartbeat and fetched the policies.
     let mut last_beat = Some(Instant::now());
-    let mut reported_images = Some(node_facts(docker, None)["images"].clone());
+    let mut reported_images = Some(node_facts(engines, None)["images"].clone());
     let mut failing = false;
     loop {
-        let facts = node_facts(docker, Some(spool));
+        let facts = node_facts(engines, Some(spool));
         let images_changed = reported_images.as_ref() != Some(&facts["images"]);
         if last_beat.is_none_or(|t| t.elapsed() >= interval) || images_changed {
             last_beat = Some(Instant::now());

@@ -44,17 +44,33 @@ impl ContainerdClient {
         self.sockets.iter().filter(|s| s.exists()).collect()
     }
 
+    /// The references of the images of every containerd here (outside Docker's namespace),
+    /// sorted: the images a container of this node can be created from.
+    pub fn image_references(&self) -> Vec<String> {
+        let present = self.present();
+        let Some(runtime) = (!present.is_empty()).then(client_runtime).flatten() else { return Vec::new() };
+        let mut out = runtime.block_on(async {
+            let mut out = Vec::new();
+            for socket in present {
+                match images(socket).await {
+                    Ok(references) => out.extend(references),
+                    Err(e) => tracing::warn!(error = %e, socket = %socket.display(), "cannot list containerd's images"),
+                }
+            }
+            out
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The container `id`, if a containerd here has it (outside Docker's namespace).
     pub fn describe(&self, id: &str) -> Option<ContainerInfo> {
         let present = self.present();
         if present.is_empty() || !crate::runtime::is_valid_id(id) {
             return None;
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .inspect_err(|e| tracing::warn!(error = %e, "cannot start the containerd client"))
-            .ok()?;
+        let runtime = client_runtime()?;
         runtime.block_on(async {
             for socket in present {
                 match find(socket, id).await {
@@ -69,26 +85,68 @@ impl ContainerdClient {
 }
 
 async fn find(socket: &std::path::Path, id: &str) -> Result<Option<proto::Container>, grpc::GrpcError> {
-    let namespaces: ListNamespacesResponse =
-        grpc::unary(socket, proto::LIST_NAMESPACES, "", &ListNamespacesRequest { filter: String::new() }, CALL_TIMEOUT)
-            .await?;
-    for namespace in namespaces.namespaces.iter().filter(|n| n.name != DOCKER_NAMESPACE) {
+    for namespace in namespaces(socket).await? {
         let request = GetContainerRequest { id: id.to_owned() };
-        match grpc::unary::<_, GetContainerResponse>(
-            socket,
-            proto::GET_CONTAINER,
-            &namespace.name,
-            &request,
-            CALL_TIMEOUT,
-        )
-        .await
-        {
+        let answer =
+            grpc::unary::<_, GetContainerResponse>(socket, proto::GET_CONTAINER, &namespace, &request, CALL_TIMEOUT)
+                .await;
+        match answer {
             Ok(answer) => return Ok(answer.container),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
         }
     }
     Ok(None)
+}
+
+/// The references of containerd's images: each image's name and `repository@digest`.
+pub fn references(images: &[proto::Image]) -> Vec<String> {
+    let mut out = Vec::new();
+    for image in images {
+        // Names of images pulled by digest only are `repo@sha256:…` already.
+        if image.name.is_empty() || image.name.len() > 512 || image.name.starts_with("sha256:") {
+            continue;
+        }
+        out.push(image.name.clone());
+        if let Some(digest) = image.target.as_ref().map(|t| &t.digest).filter(|d| d.starts_with("sha256:"))
+            && !image.name.contains('@')
+        {
+            let repository = match image.name.rsplit_once(':') {
+                Some((repository, tag)) if !tag.contains('/') => repository,
+                _ => image.name.as_str(),
+            };
+            out.push(format!("{repository}@{digest}"));
+        }
+    }
+    out
+}
+
+/// A small runtime for one batch of calls.
+fn client_runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot start the containerd client"))
+        .ok()
+}
+
+/// The namespaces of a containerd, but the Docker engine's.
+async fn namespaces(socket: &std::path::Path) -> Result<Vec<String>, grpc::GrpcError> {
+    let request = ListNamespacesRequest { filter: String::new() };
+    let answer: ListNamespacesResponse =
+        grpc::unary(socket, proto::LIST_NAMESPACES, "", &request, CALL_TIMEOUT).await?;
+    Ok(answer.namespaces.into_iter().map(|n| n.name).filter(|n| n != DOCKER_NAMESPACE).collect())
+}
+
+async fn images(socket: &std::path::Path) -> Result<Vec<String>, grpc::GrpcError> {
+    let mut out = Vec::new();
+    for namespace in namespaces(socket).await? {
+        let request = proto::ListImagesRequest::default();
+        let answer: proto::ListImagesResponse =
+            grpc::unary(socket, proto::LIST_IMAGES, &namespace, &request, CALL_TIMEOUT).await?;
+        out.extend(references(&answer.images));
+    }
+    Ok(out)
 }
 
 fn label<'a>(container: &'a proto::Container, names: &[&str]) -> Option<&'a str> {
@@ -160,6 +218,35 @@ mod tests {
         };
         let info = container_info(&odd);
         assert_eq!((info.name.as_str(), info.mounts.len()), ("eeeeeeeeeeee", 0));
+    }
+
+    #[test]
+    fn image_names_and_digests_are_references() {
+        let image = |name: &str, digest: &str| proto::Image {
+            name: name.into(),
+            labels: Default::default(),
+            target: Some(proto::Descriptor { media_type: String::new(), digest: digest.into(), size: 0 }),
+        };
+        let digest = format!("sha256:{}", "d".repeat(64));
+        let images = [
+            image("docker.io/library/nginx:1.25", &digest),
+            image("registry.local:5000/shop/web", &digest),
+            image(&format!("docker.io/library/redis@{digest}"), &digest),
+            image("sha256:abc", &digest),
+            image("", &digest),
+            image("quay.io/x/y:2", "md5:nope"),
+        ];
+        assert_eq!(
+            references(&images),
+            vec![
+                "docker.io/library/nginx:1.25".to_owned(),
+                format!("docker.io/library/nginx@{digest}"),
+                "registry.local:5000/shop/web".to_owned(),
+                format!("registry.local:5000/shop/web@{digest}"),
+                format!("docker.io/library/redis@{digest}"),
+                "quay.io/x/y:2".to_owned(),
+            ]
+        );
     }
 
     #[test]

@@ -71,6 +71,41 @@ pub struct GetContainerResponse {
     pub container: Option<Container>,
 }
 
+/// `containerd.types.Descriptor` (the fields the shield reads).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Descriptor {
+    #[prost(string, tag = "1")]
+    pub media_type: String,
+    #[prost(string, tag = "2")]
+    pub digest: String,
+    #[prost(int64, tag = "3")]
+    pub size: i64,
+}
+
+/// `containerd.services.images.v1.Image` (the fields the shield reads).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Image {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(map = "string, string", tag = "2")]
+    pub labels: HashMap<String, String>,
+    #[prost(message, optional, tag = "3")]
+    pub target: Option<Descriptor>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ListImagesRequest {
+    #[prost(string, repeated, tag = "1")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ListImagesResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub images: Vec<Image>,
+}
+
+pub const LIST_IMAGES: &str = "/containerd.services.images.v1.Images/List";
 pub const LIST_NAMESPACES: &str = "/containerd.services.namespaces.v1.Namespaces/List";
 pub const GET_CONTAINER: &str = "/containerd.services.containers.v1.Containers/Get";
 /// The request header that names the containerd namespace of a call.
