@@ -129,7 +129,9 @@ fn the_daemonset_has_what_the_shield_needs() {
     let expected = [
         ("btf", "/sys/kernel/btf", "Directory"),
         ("cgroup", "/sys/fs/cgroup", "Directory"),
-        ("docker-socket", DEFAULT_DOCKER_SOCKET, "Socket"),
+        ("docker-socket", DEFAULT_DOCKER_SOCKET, ""),
+        ("containerd", "/run/containerd", "DirectoryOrCreate"),
+        ("cguard-runtime", "/run/cguard", "DirectoryOrCreate"),
         ("state", "/var/lib/cguard-shield", "DirectoryOrCreate"),
     ];
     let expected: Vec<(String, String, String)> =
@@ -147,6 +149,8 @@ fn the_daemonset_has_what_the_shield_needs() {
             ("btf", "/sys/kernel/btf", true),
             ("cgroup", "/sys/fs/cgroup", true),
             ("docker-socket", "/var/run/docker.sock", false),
+            ("containerd", "/run/containerd", false),
+            ("cguard-runtime", "/run/cguard", false),
             ("state", "/var/lib/cguard-shield", false),
         ]
     );
@@ -194,7 +198,7 @@ fn render_fills_in_the_deployment() {
     assert_eq!(env(&objects, "CGUARD_ENROLMENT_TOKEN")["valueFrom"]["secretKeyRef"]["name"], SECRET_NAME);
     let volumes = daemonset(&objects)["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
     let socket = volumes.iter().find(|v| v["name"] == "docker-socket").unwrap();
-    assert_eq!(socket["hostPath"], json!({"path": "/run/docker.sock", "type": "Socket"}));
+    assert_eq!(socket["hostPath"], json!({"path": "/run/docker.sock", "type": ""}));
     // The container still sees the socket where the shield looks for it.
     assert!(c["volumeMounts"].as_array().unwrap().iter().any(|m| m["mountPath"] == DEFAULT_DOCKER_SOCKET));
 

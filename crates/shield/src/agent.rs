@@ -179,7 +179,10 @@ fn detect_loop(
     // Subscribe before listing, so that no container created meanwhile is missed. A node
     // without the Docker engine (containerd or CRI-O only) knows its containers from their
     // OCI bundles and from cguard-runc.
-    let engine_here = config.docker_socket.exists();
+    let engine_here = std::fs::metadata(&config.docker_socket).is_ok_and(|m| {
+        use std::os::unix::fs::FileTypeExt;
+        m.file_type().is_socket()
+    });
     if !engine_here {
         tracing::warn!(socket = %config.docker_socket.display(), "no Docker engine: containers are known from their OCI bundles");
     }
