@@ -1,7 +1,8 @@
 //! Containers the Docker engine does not know, run by containerd itself (`ctr`, as a
 //! Kubernetes node's containerd runs pods), on the engine's own containerd instance: the
-//! shield describes them from containerd's API (name, image, pod and namespace labels), and
-//! `cguard-runc` as containerd's runc binary protects them before their first program.
+//! shield, started as on a node without the engine, describes them from containerd's API
+//! (name, image, pod and namespace labels), and `cguard-runc` as containerd's runc binary
+//! protects them before their first program.
 
 use std::process::{Command, Output, Stdio};
 
@@ -133,8 +134,17 @@ fn containerd_containers_are_described_and_protected_before_their_first_program(
     import_images();
     crate::shield_runtime::install_wrapper();
     // containerd starts the shim, and the shim the runtime, with containerd's environment:
-    // the wrapper asks the default socket.
-    let shield = Shield::start_listening(POLICIES, Some(std::path::Path::new("/run/cguard/shield.sock")));
+    // the wrapper asks the default socket. The shield runs as on a node without the Docker
+    // engine, whose socket path is an empty directory (as the DaemonSet's volume leaves it).
+    let no_engine = tempfile::tempdir().expect("temp dir");
+    let shield = Shield::start_args(
+        POLICIES,
+        Some(std::path::Path::new("/run/cguard/shield.sock")),
+        &["--docker-socket".as_ref(), no_engine.path().as_os_str()],
+    );
+    let lines = shield.stderr_lines();
+    let described = format!("no Docker engine at {}; containerd at ", no_engine.path().display());
+    assert!(lines.iter().any(|l| l.contains(&described)), "{lines:?}");
 
     // A container Docker does not know, described by containerd.
     let (watched, out) = CtrContainer::run(1, image(), "sleep 1; /usr/bin/id; sleep 300");

@@ -68,6 +68,11 @@ impl Shield {
     /// A shield with this policy file's text, whose runtime socket is `socket` (`None`: in
     /// its own directory, where no `cguard-runc` asks it anything).
     pub(crate) fn start_listening(policies: &str, socket: Option<&Path>) -> Shield {
+        Shield::start_args(policies, socket, &[])
+    }
+
+    /// [`Shield::start_listening`], with more arguments.
+    pub(crate) fn start_args(policies: &str, socket: Option<&Path>, extra: &[&std::ffi::OsStr]) -> Shield {
         let dir = tempfile::tempdir().expect("temp dir");
         let policy = dir.path().join("policy.json");
         std::fs::write(&policy, policies).expect("policy file");
@@ -80,6 +85,7 @@ impl Shield {
             .arg(&events)
             .arg("--runtime-socket")
             .arg(socket.unwrap_or(&own_socket))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
