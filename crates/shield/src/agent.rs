@@ -14,7 +14,7 @@ use shield_bpf::{Event, FileOp, MatchKind, PathRule, ProbeConfig, Probes, Result
 
 use crate::containerd::ContainerdClient;
 use crate::containers::{Container, Containers, RuleChanges};
-use crate::docker::{ContainerAction, ContainerInfo, DockerClient, EventStream};
+use crate::docker::{ContainerAction, ContainerInfo, DockerClient, EventStream, Source};
 use crate::enforce::{Enforcer, ExecDenial};
 use crate::engines::Engines;
 use crate::error::ShieldError;
@@ -55,6 +55,8 @@ const INTERPRETERS: &[&str] = &[
 /// events do not wake the loop (the kernel side wakes it for every other event, and when
 /// its ring buffer fills up), so this is also how late they may be handled.
 const POLL: Duration = Duration::from_millis(10);
+/// How often containers of containerd and CRI-O are checked for still being there.
+const SWEEP: Duration = Duration::from_secs(30);
 /// How often the ring buffer's drop counters are looked at.
 const DROP_CHECK: Duration = Duration::from_secs(10);
 /// Most remembered processes that executed a program (for the runtime-setup filter, and
@@ -226,6 +228,7 @@ fn detect_loop(
         protected: HashSet::new(),
         awaiting_result: HashMap::new(),
         runtime_fail_closed: config.runtime_fail_closed,
+        swept: std::time::Instant::now(),
     };
     let mut changes = RuleChanges::default();
     if engine_here {
@@ -297,6 +300,7 @@ fn detect_loop(
         }
         agent.enforcement_events(RESULT_WAIT);
         agent.forget_exited();
+        agent.forget_gone(&mut changes);
         agent.apply(&mut probes, &mut changes, &mut add_rule);
     }
     // Nothing is lost at a stop: refusals not yet reported, writes whose result is pending.
@@ -368,6 +372,8 @@ struct Agent {
     execed: HashMap<u32, Execed>,
     /// When exited processes were last forgotten.
     pruned: std::time::Instant,
+    /// When containers that are gone were last looked for.
+    swept: std::time::Instant,
     /// Containers whose environment was checked.
     env_reported: HashSet<String>,
     /// Rules installed for the whole life of the agent (never removed).
@@ -385,6 +391,15 @@ struct AwaitingResult {
     findings: Vec<(Finding, bool)>,
     context: EventContext,
     since: std::time::Instant,
+}
+
+/// The containers no engine event will remove (described by containerd or by their
+/// bundle) that are no longer `alive`.
+fn gone_containers<'a>(
+    cache: impl Iterator<Item = &'a ContainerInfo>,
+    alive: impl Fn(&ContainerInfo) -> bool,
+) -> Vec<String> {
+    cache.filter(|c| c.source != Source::Docker && !alive(c)).map(|c| c.id.clone()).collect()
 }
 
 /// Whether a write's return value is the protection refusing it: `EROFS` for writes,
@@ -956,6 +971,30 @@ impl Agent {
         self.execed.retain(|_, e| e.exited.is_none_or(|t| t.elapsed() < EXITED_KEEP));
     }
 
+    /// Forgets the containers of containerd and CRI-O that are gone, which no engine event
+    /// says. One is gone when the process the shield knows it by has left it, and its source
+    /// says so too: containerd no longer has it, or its bundle was removed with its task.
+    fn forget_gone(&mut self, changes: &mut RuleChanges) {
+        if self.swept.elapsed() < SWEEP {
+            return;
+        }
+        self.swept = std::time::Instant::now();
+        let containerd = &self.engines.containerd;
+        let alive = |c: &ContainerInfo| {
+            crate::attribution::container_id_of_pid(c.pid).as_deref() == Some(c.id.as_str())
+                || match c.source {
+                    Source::Docker => true,
+                    Source::Containerd => !matches!(containerd.lookup(&c.id), Ok(None)),
+                    Source::Bundle => bundle::find_bundle(&c.id).is_some(),
+                }
+        };
+        let gone = gone_containers(self.containers.iter().map(|c| &c.info), alive);
+        for id in gone {
+            tracing::info!(container = id, "container gone");
+            self.update(Update::Removed(id), changes);
+        }
+    }
+
     fn on_exec_denied(&mut self, denial: &ExecDenial) {
         let Some(container) = self.containers.get(&denial.container_id).cloned() else { return };
         let first =
@@ -1018,6 +1057,19 @@ fn own_pids(tgid: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_containers_without_engine_events_and_bundle_are_gone() {
+        let info = |id: &str, source| ContainerInfo { id: id.into(), source, ..Default::default() };
+        let cache = [
+            info("docker-no-bundle", Source::Docker),
+            info("ctrd-alive", Source::Containerd),
+            info("ctrd-gone", Source::Containerd),
+            info("crio-gone", Source::Bundle),
+        ];
+        let gone = gone_containers(cache.iter(), |c| c.id.ends_with("alive"));
+        assert_eq!(gone, vec!["ctrd-gone", "crio-gone"]);
+    }
 
     #[test]
     fn runc_init_before_the_first_exec_is_runtime_setup() {

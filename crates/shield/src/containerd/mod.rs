@@ -66,20 +66,30 @@ impl ContainerdClient {
 
     /// The container `id`, if a containerd here has it (outside Docker's namespace).
     pub fn describe(&self, id: &str) -> Option<ContainerInfo> {
+        self.lookup(id).unwrap_or_else(|e| {
+            tracing::warn!(error = e, "containerd did not answer");
+            None
+        })
+    }
+
+    /// The container `id`: `Ok(None)` when every containerd here answered that it has no
+    /// such container, `Err` when one could not be asked.
+    pub fn lookup(&self, id: &str) -> Result<Option<ContainerInfo>, String> {
         let present = self.present();
         if present.is_empty() || !crate::runtime::is_valid_id(id) {
-            return None;
+            return Ok(None);
         }
-        let runtime = client_runtime()?;
+        let runtime = client_runtime().ok_or("cannot start the containerd client")?;
         runtime.block_on(async {
+            let mut failed = None;
             for socket in present {
                 match find(socket, id).await {
-                    Ok(Some(container)) => return Some(container_info(&container)),
+                    Ok(Some(container)) => return Ok(Some(container_info(&container))),
                     Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, socket = %socket.display(), "containerd did not answer"),
+                    Err(e) => failed = Some(format!("{}: {e}", socket.display())),
                 }
             }
-            None
+            failed.map_or(Ok(None), Err)
         })
     }
 }
@@ -164,6 +174,7 @@ pub fn container_info(container: &proto::Container) -> ContainerInfo {
         .and_then(|any| serde_json::from_slice::<serde_json::Value>(&any.value).ok())
         .unwrap_or_default();
     let mut info = bundle::container_info(&container.id, &spec);
+    info.source = crate::docker::Source::Containerd;
     if let Some(name) = label(container, &["io.kubernetes.container.name", "nerdctl/name"]) {
         info.name = name.to_owned();
     }

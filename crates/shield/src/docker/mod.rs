@@ -41,10 +41,24 @@ pub struct Mount {
     pub read_write: bool,
 }
 
+/// Who described a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// The Docker engine, whose events say when the container goes away.
+    #[default]
+    Docker,
+    /// containerd's API.
+    Containerd,
+    /// The container's OCI bundle on disk.
+    Bundle,
+}
+
 /// What the shield keeps of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContainerInfo {
-    /// The full 64-hex id.
+    /// Who described it.
+    pub source: Source,
+    /// The full 64-hex id (Docker's; containerd and CRI-O ids as they are).
     pub id: String,
     /// The name without Docker's leading `/`.
     pub name: String,
@@ -106,6 +120,7 @@ impl ContainerInfo {
         // Older engines report mounts in `HostConfig.Binds` only; `Mounts` is the full list.
         let mounts = mounts(&v["Mounts"]);
         Ok(ContainerInfo {
+            source: Source::Docker,
             id,
             name: s(&v["Name"]).trim_start_matches('/').to_owned(),
             image: s(&v["Config"]["Image"]),

@@ -120,6 +120,7 @@ pub fn container_info(id: &str, spec: &Value) -> ContainerInfo {
     }
     let name = annotation(spec, &["io.kubernetes.cri.container-name", "io.kubernetes.container.name"]);
     ContainerInfo {
+        source: crate::docker::Source::Bundle,
         id: id.to_owned(),
         name: name.map(str::to_owned).unwrap_or_else(|| id.chars().take(12).collect()),
         image: annotation(spec, &["io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"])
