@@ -85,6 +85,27 @@ fn cguard_runc_protects_a_container_before_its_first_program() {
     let (_free, out) = run_once("free", "cguard", ENFORCED_IMAGE, &["sh", "-c", FIRST_COMMAND]);
     assert!(text(&out.stdout).contains("write=0") && text(&out.stdout).contains("id=0"), "{}", text(&out.stderr));
 
+    // A container created before the shield starts is known from the engine's list, which
+    // lacks its settings: its environment is checked from `inspect`, not from the list.
+    let careful = format!("cg-runtime-careful-{}", std::process::id());
+    let _ = docker(&["rm", "-f", &careful]);
+    let created = docker(&[
+        "create",
+        "--runtime",
+        "cguard",
+        "--network",
+        "none",
+        "--security-opt",
+        "no-new-privileges",
+        "--name",
+        &careful,
+        image(),
+        "sleep",
+        "300",
+    ]);
+    assert!(created.status.success(), "docker create: {}", text(&created.stderr));
+    let careful = Container { id: text(&created.stdout).trim().to_owned(), name: careful };
+
     let mut shield = Shield::start_listening(POLICIES, Some(Path::new(SOCKET)));
     let lines = shield.stderr_lines();
     assert!(lines.iter().any(|l| l.contains(&format!("cguard-runc answered on {SOCKET}"))), "{lines:?}");
@@ -113,8 +134,16 @@ fn cguard_runc_protects_a_container_before_its_first_program() {
     let e = shield.wait_for(&c, "process", "abnormal-program", Some("/usr/bin/id"), EVENT_TIMEOUT).expect("event");
     assert_eq!((e["blocked"].as_bool(), e["image"].as_str()), (Some(false), Some(image())), "{e}");
 
+    let started = docker(&["start", &careful.id]);
+    assert!(started.status.success(), "docker start: {}", text(&started.stderr));
+
     // Nothing else was reported for the held containers: each write and exec once.
     std::thread::sleep(QUIET);
+    let careful_events = shield.events_of(&careful.id);
+    assert!(
+        careful_events.iter().all(|e| e["type"] != "no-new-privileges"),
+        "a container with no-new-privileges is reported without: {careful_events:#?}"
+    );
     for (round, c) in held.iter().enumerate() {
         let kinds: Vec<(String, String, bool)> = shield
             .events_of(&c.id)

@@ -399,7 +399,10 @@ fn gone_containers<'a>(
     cache: impl Iterator<Item = &'a ContainerInfo>,
     alive: impl Fn(&ContainerInfo) -> bool,
 ) -> Vec<String> {
-    cache.filter(|c| c.source != Source::Docker && !alive(c)).map(|c| c.id.clone()).collect()
+    cache
+        .filter(|c| matches!(c.source, Source::Containerd | Source::Bundle) && !alive(c))
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 /// Whether a write's return value is the protection refusing it: `EROFS` for writes,
@@ -509,29 +512,23 @@ impl Agent {
 
     /// A container about to run its first program (`cguard-runc` at `runc start`): it is
     /// attributed and, when an enforce-mode policy applies, protected before the answer.
-    /// What it is comes from the cache (the engine's create event), else the engine's
-    /// container list (not `inspect`: the engine holds a container it starts), else
-    /// containerd, else its OCI bundle (CRI-O).
+    /// What it is comes from the cache (the engine's create event), else the [`Engines`]
+    /// (the engine's list, not `inspect`: the engine holds a container it starts), with the
+    /// bundle `runc state` named.
     fn starting(&mut self, request: &StartRequest, changes: &mut RuleChanges) -> Answer {
         let spec = bundle::read_spec(std::path::Path::new(&request.bundle)).ok();
         if spec.as_ref().is_some_and(bundle::is_sandbox) {
             return Answer { start: true, enforced: false, message: String::new() };
         }
-        // Whether the description is complete enough to check the container's settings:
-        // the engine's list lacks them (its start event brings them).
-        let engines = &self.engines;
-        let described = match self.containers.get(&request.id) {
-            Some(c) => Some((c.info.clone(), true)),
-            None => match engines.docker.summary(&request.id) {
-                Ok(Some(info)) => Some((info, false)),
-                Ok(None) | Err(_) => engines.containerd.describe(&request.id).map(|info| (info, true)),
-            },
+        let mut info = match self.containers.get(&request.id) {
+            Some(c) => c.info.clone(),
+            None => self.engines.describe(&request.id, request.pid, spec.as_ref()).unwrap_or_else(|| ContainerInfo {
+                source: Source::Unknown,
+                id: request.id.clone(),
+                name: request.id.clone(),
+                ..Default::default()
+            }),
         };
-        let (mut info, complete) = described
-            .or_else(|| spec.as_ref().map(|spec| (bundle::container_info(&request.id, spec), true)))
-            .unwrap_or_else(|| {
-                (ContainerInfo { id: request.id.clone(), name: request.id.clone(), ..Default::default() }, false)
-            });
         if let Some(spec) = &spec
             && info.pid_mode.is_empty()
             && bundle::shares_host_pid(spec)
@@ -546,9 +543,7 @@ impl Agent {
             self.enforcer.release(&id);
         }
         changes.merge(self.containers.upsert(info));
-        if complete {
-            self.check_environment(&id);
-        }
+        self.check_environment(&id);
         let answer = self.protect_if_enforced(&id);
         if let Some(c) = self.containers.get(&id) {
             tracing::info!(container = c.info.short_id(), image = c.info.image, result = ?answer, "container starting");
@@ -575,9 +570,10 @@ impl Agent {
         let _ = self.protect_if_enforced(&id);
     }
 
-    /// Reports a container's risky settings, once.
+    /// Reports a container's risky settings, once, when they are known (a description
+    /// from the engine's list is replaced by its `inspect` at the start event).
     fn check_environment(&mut self, id: &str) {
-        let Some(container) = self.containers.get(id) else { return };
+        let Some(container) = self.containers.get(id).filter(|c| c.info.settings_known()) else { return };
         if self.env_reported.insert(id.to_owned()) {
             let context = base_context(container, Vec::new());
             for env in environment::check(&container.info) {
@@ -983,9 +979,9 @@ impl Agent {
         let alive = |c: &ContainerInfo| {
             crate::attribution::container_id_of_pid(c.pid).as_deref() == Some(c.id.as_str())
                 || match c.source {
-                    Source::Docker => true,
                     Source::Containerd => !matches!(containerd.lookup(&c.id), Ok(None)),
                     Source::Bundle => bundle::find_bundle(&c.id).is_some(),
+                    Source::Docker | Source::DockerList | Source::Unknown => true,
                 }
         };
         let gone = gone_containers(self.containers.iter().map(|c| &c.info), alive);
@@ -1063,6 +1059,8 @@ mod tests {
         let info = |id: &str, source| ContainerInfo { id: id.into(), source, ..Default::default() };
         let cache = [
             info("docker-no-bundle", Source::Docker),
+            info("listed-no-bundle", Source::DockerList),
+            info("unknown-no-bundle", Source::Unknown),
             info("ctrd-alive", Source::Containerd),
             info("ctrd-gone", Source::Containerd),
             info("crio-gone", Source::Bundle),

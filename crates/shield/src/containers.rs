@@ -226,7 +226,7 @@ impl Containers {
             if self.unknown.get(&cgroup_id).is_some_and(|since| since.elapsed() < RETRY_UNKNOWN) {
                 return None;
             }
-            let Some(info) = engines.describe(&id, tgid) else {
+            let Some(info) = engines.describe(&id, tgid, None) else {
                 if self.unknown.len() >= MAX_NEGATIVE {
                     self.unknown.clear();
                 }

@@ -4,6 +4,8 @@
 //! the shield cannot reach).
 
 use crate::containerd::ContainerdClient;
+use serde_json::Value;
+
 use crate::docker::{ContainerInfo, DockerClient};
 use crate::runtime::bundle;
 
@@ -16,8 +18,9 @@ pub struct Engines {
 
 impl Engines {
     /// The running container `id`, one of whose processes is `pid`; `None` when no source
-    /// knows it.
-    pub fn describe(&self, id: &str, pid: u32) -> Option<ContainerInfo> {
+    /// knows it. `spec` is its OCI spec when the caller has it; otherwise its bundle is
+    /// looked for.
+    pub fn describe(&self, id: &str, pid: u32, spec: Option<&Value>) -> Option<ContainerInfo> {
         let mut info = match self.docker.summary(id) {
             Ok(Some(info)) => Some(info),
             Ok(None) => None,
@@ -27,7 +30,10 @@ impl Engines {
             }
         }
         .or_else(|| self.containerd.describe(id))
-        .or_else(|| from_bundle(id))?;
+        .or_else(|| match spec {
+            Some(spec) => Some(bundle::container_info(id, spec)),
+            None => from_bundle(id),
+        })?;
         info.pid = pid;
         info.running = true;
         Some(info)

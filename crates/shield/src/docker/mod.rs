@@ -44,13 +44,17 @@ pub struct Mount {
 /// Who described a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
-    /// The Docker engine, whose events say when the container goes away.
+    /// The Docker engine's `inspect`; its events say when the container goes away.
     #[default]
     Docker,
+    /// The Docker engine's container list, which lacks the security settings.
+    DockerList,
     /// containerd's API.
     Containerd,
     /// The container's OCI bundle on disk.
     Bundle,
+    /// Nothing described it: only its id is known.
+    Unknown,
 }
 
 /// What the shield keeps of a container.
@@ -151,6 +155,7 @@ impl ContainerInfo {
         let mounts = mounts(&v["Mounts"]);
         let name = v["Names"].as_array().and_then(|n| n.first()).map(s).unwrap_or_default();
         Ok(ContainerInfo {
+            source: Source::DockerList,
             id,
             name: name.trim_start_matches('/').to_owned(),
             image: s(&v["Image"]),
@@ -161,6 +166,12 @@ impl ContainerInfo {
             namespace: label("io.kubernetes.pod.namespace"),
             ..ContainerInfo::default()
         })
+    }
+
+    /// Whether its security settings (privileges, capabilities, seccomp, mounts) are known,
+    /// so that its environment can be checked.
+    pub fn settings_known(&self) -> bool {
+        !matches!(self.source, Source::DockerList | Source::Unknown)
     }
 
     /// The id's first 12 characters, as `docker ps` shows it.
@@ -337,6 +348,7 @@ mod tests {
         assert!(!info.mounts[0].read_write);
         assert_eq!(info.short_id(), &id[..12]);
         assert_eq!((info.pod.as_deref(), info.namespace.as_deref()), (Some("web-7f9c"), Some("shop")));
+        assert!(info.settings_known());
     }
 
     #[test]
@@ -362,6 +374,7 @@ mod tests {
         assert_eq!((info.name.as_str(), info.image.as_str(), info.running), ("shop-web", "nginx:1.25", false));
         assert_eq!((info.pod.as_deref(), info.mounts.len()), (Some("web-1"), 1));
         assert!(info.security_opt.is_empty() && info.pid == 0);
+        assert!(!info.settings_known(), "the list has no security settings");
         assert!(ContainerInfo::from_summary(&serde_json::json!({"Names": 3})).is_err());
     }
 
