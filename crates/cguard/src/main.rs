@@ -31,6 +31,13 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    // Run as `cguard-runc`, the binary is the OCI runtime wrapper of the shield: runc's
+    // arguments, not ours, and no logging set-up: its refusals go to standard error.
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_default();
+    if std::path::Path::new(&program).file_name() == Some(std::ffi::OsStr::new(shield::runtime::WRAPPER_NAME)) {
+        return shield::runtime::wrapper::main(args.collect());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CGUARD_LOG")
@@ -38,13 +45,6 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Run as `cguard-runc`, the binary is the OCI runtime wrapper of the shield: runc's
-    // arguments, not ours.
-    let mut args = std::env::args_os();
-    let program = args.next().unwrap_or_default();
-    if std::path::Path::new(&program).file_name() == Some(std::ffi::OsStr::new(shield::runtime::WRAPPER_NAME)) {
-        return shield::runtime::wrapper::main(args.collect());
-    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(*args),

@@ -89,9 +89,18 @@ pub struct ContainerInfo {
     pub namespace: Option<String>,
 }
 
-/// A container label's value, when set and of a sane length.
-fn label(v: &Value, name: &str) -> Option<String> {
-    v["Config"]["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned)
+/// A label's value in a `Labels` object, when set and of a sane length.
+fn label(labels: &Value, name: &str) -> Option<String> {
+    labels[name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned)
+}
+
+/// The engine's 64-hex container id in `v["Id"]`; `what` names the answer in the error.
+fn container_id(v: &Value, what: &str) -> Result<String, String> {
+    let id = v["Id"].as_str().unwrap_or_default();
+    if id.len() != 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("{what} without a container id ({id:?})"));
+    }
+    Ok(id.to_owned())
 }
 
 /// The `Mounts` list of an `inspect` answer or of a container list entry.
@@ -116,10 +125,7 @@ impl ContainerInfo {
         let strings = |v: &Value| -> Vec<String> {
             v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
         };
-        let id = s(&v["Id"]);
-        if id.len() != 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("inspect answer without a container id ({id:?})"));
-        }
+        let id = container_id(v, "inspect answer")?;
         let host = &v["HostConfig"];
         // Older engines report mounts in `HostConfig.Binds` only; `Mounts` is the full list.
         let mounts = mounts(&v["Mounts"]);
@@ -137,8 +143,8 @@ impl ContainerInfo {
             security_opt: strings(&host["SecurityOpt"]),
             pid_mode: s(&host["PidMode"]),
             mounts,
-            pod: label(v, "io.kubernetes.pod.name"),
-            namespace: label(v, "io.kubernetes.pod.namespace"),
+            pod: label(&v["Config"]["Labels"], "io.kubernetes.pod.name"),
+            namespace: label(&v["Config"]["Labels"], "io.kubernetes.pod.namespace"),
         })
     }
 
@@ -146,12 +152,7 @@ impl ContainerInfo {
     /// and mounts. The security options are not in it (they stay empty).
     pub fn from_summary(v: &Value) -> Result<ContainerInfo, String> {
         let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        let id = s(&v["Id"]);
-        if id.len() != 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("container list entry without a container id ({id:?})"));
-        }
-        let label =
-            |name: &str| v["Labels"][name].as_str().filter(|l| !l.is_empty() && l.len() <= 253).map(str::to_owned);
+        let id = container_id(v, "container list entry")?;
         let mounts = mounts(&v["Mounts"]);
         let name = v["Names"].as_array().and_then(|n| n.first()).map(s).unwrap_or_default();
         Ok(ContainerInfo {
@@ -162,8 +163,8 @@ impl ContainerInfo {
             image_id: s(&v["ImageID"]),
             running: v["State"] == "running",
             mounts,
-            pod: label("io.kubernetes.pod.name"),
-            namespace: label("io.kubernetes.pod.namespace"),
+            pod: label(&v["Labels"], "io.kubernetes.pod.name"),
+            namespace: label(&v["Labels"], "io.kubernetes.pod.namespace"),
             ..ContainerInfo::default()
         })
     }

@@ -30,7 +30,7 @@ const CRIO_CONTAINERS: &str = "/run/containers/storage/overlay-containers";
 /// The bundle of a running container, by id, among the runtimes' state directories (any
 /// containerd namespace). `None` when no runtime here has one.
 pub fn find_bundle(id: &str) -> Option<PathBuf> {
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !super::is_valid_id(id) {
         return None;
     }
     for dir in CONTAINERD_TASK_DIRS {

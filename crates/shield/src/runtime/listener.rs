@@ -10,7 +10,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -166,14 +166,10 @@ fn decide(request: StartRequest, fail_closed: bool, deliver: &Deliver) -> Answer
     if !deliver(Starting { request, reply }) {
         return Answer { start: !fail_closed, enforced: false, message: "the shield is stopping".to_owned() };
     }
-    wait(&answer).unwrap_or_else(|| {
+    answer.recv_timeout(DECISION_TIMEOUT).unwrap_or_else(|_| {
         tracing::warn!(container = id, "the agent did not protect a starting container in time");
         Answer { start: !fail_closed, enforced: false, message: "the shield did not decide in time".to_owned() }
     })
-}
-
-fn wait(answer: &Receiver<Answer>) -> Option<Answer> {
-    answer.recv_timeout(DECISION_TIMEOUT).ok()
 }
 
 #[cfg(test)]
