@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod iam;
+pub mod images;
 pub mod page;
 pub mod policy;
 pub mod problem;

@@ -23,6 +23,9 @@ enum Command {
     Db(db_cmd::DbCommand),
     /// Run the control plane: REST API, identities, audit, protection objects.
     Server(Box<server_cmd::ServerArgs>),
+    /// Run background workers only (scans, registry syncs, matching again) on the server's
+    /// database: scale-out beside `cguard server` replicas.
+    Worker(Box<server_cmd::WorkerArgs>),
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
@@ -50,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Scan(args) => scan_cmd::run(*args),
         Command::Db(cmd) => db_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
         Command::Server(args) => server_cmd::run_server(*args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Worker(args) => server_cmd::run_worker(*args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Audit(cmd) => server_cmd::run_audit(cmd),
         Command::Shield(args) => shield_cmd::run(*args),
     };

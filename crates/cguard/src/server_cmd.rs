@@ -33,6 +33,59 @@ pub struct ServerArgs {
     /// The shield's container image, for the DaemonSet applied to Kubernetes clusters.
     #[arg(long, value_name = "IMAGE")]
     shield_image: Option<String>,
+    #[command(flatten)]
+    background: BackgroundArgs,
+}
+
+/// What the background workers need: shared by `cguard server` and `cguard worker`.
+#[derive(clap::Args)]
+pub struct BackgroundArgs {
+    /// The vulnerability database the server matches images against (default:
+    /// DATA_DIR/vuln.db). `cguard db update --db FILE` or `cguard db import` replace it, and
+    /// every process notices.
+    #[arg(long, env = "CGUARD_VULN_DB", value_name = "FILE")]
+    vuln_db: Option<PathBuf>,
+    /// Background workers (scans, registry syncs) in this process; 0 for none. With two or
+    /// more, one is kept for manual scans and new images.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=64))]
+    workers: u32,
+    /// Time of day (UTC, HH:MM) of the daily full detection.
+    #[arg(long, default_value = "03:00", value_parser = parse_time_of_day)]
+    daily_detection_at: (u8, u8),
+    /// Largest image scanned, in MiB of compressed layers.
+    #[arg(long, default_value_t = 10240)]
+    max_image_size_mib: u64,
+    /// Scans pulling from one registry at the same time, per process.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pulls_per_registry: u32,
+}
+
+fn parse_time_of_day(s: &str) -> Result<(u8, u8), String> {
+    domain::jobs::scheduler::parse_time_of_day(s).ok_or_else(|| "expected HH:MM (00:00 to 23:59)".into())
+}
+
+impl BackgroundArgs {
+    fn apply(&self, config: &mut server::ServerConfig, data_dir: &Path) {
+        config.vuln_db = self.vuln_db.clone().unwrap_or_else(|| data_dir.join("vuln.db"));
+        config.workers = self.workers as usize;
+        config.daily_detection_at = self.daily_detection_at;
+        config.image_security.max_image_bytes = self.max_image_size_mib.saturating_mul(1 << 20);
+        config.image_security.pulls_per_registry = self.pulls_per_registry as usize;
+    }
+}
+
+#[derive(clap::Args)]
+pub struct WorkerArgs {
+    #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
+    data_dir: PathBuf,
+    /// The server's database (`postgres://…`), shared with the server replicas.
+    #[arg(long, env = "CGUARD_DATABASE")]
+    database: Option<String>,
+    /// The server's secret key file (registry passwords are sealed with it).
+    #[arg(long, env = "CGUARD_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    background: BackgroundArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -96,7 +149,31 @@ pub fn run_server(args: ServerArgs) -> anyhow::Result<()> {
     if let Some(u) = args.public_url {
         config.public_url = u;
     }
+    args.background.apply(&mut config, &args.data_dir);
     runtime()?.block_on(server::serve(config))?;
+    Ok(())
+}
+
+pub fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let url = database_url(&args.data_dir, args.database)?;
+    if url.starts_with("sqlite:") {
+        tracing::warn!("a worker on SQLite shares the file with one server process; use PostgreSQL to scale out");
+    }
+    let key_file = args.secret_key_file.unwrap_or_else(|| args.data_dir.join("secret.key"));
+    if !key_file.exists() {
+        anyhow::bail!(
+            "no secret key at {}: give the server's key (--secret-key-file) so that registry passwords can be opened",
+            key_file.display()
+        );
+    }
+    let listen: SocketAddr = "127.0.0.1:0".parse().context("address")?;
+    let mut config = server::ServerConfig::new(listen, url);
+    config.secret_key = Some(server::secrets::SecretKey::load_or_create(&key_file)?);
+    args.background.apply(&mut config, &args.data_dir);
+    if config.workers == 0 {
+        anyhow::bail!("--workers must be at least 1 for a worker");
+    }
+    runtime()?.block_on(server::run_worker(config, server::shutdown_signal()))?;
     Ok(())
 }
 

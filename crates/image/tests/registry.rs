@@ -5,12 +5,8 @@
 
 #[path = "registry/images.rs"]
 mod images;
-#[path = "registry/pki.rs"]
-mod pki;
 #[path = "registry/push.rs"]
 mod push;
-#[path = "registry/server.rs"]
-mod server;
 #[path = "registry/token.rs"]
 mod token;
 
@@ -24,7 +20,9 @@ use image::{Error, FileEntry, FileKind, FileTree, Image, LayerRef, LayerVisitor,
 
 use images::{Compression, Flavor, Member, TestImage};
 use push::Pusher;
-use server::{Auth, Registry, Tls};
+use testkit::pki;
+use testkit::registry as server;
+use testkit::registry::{Auth, Registry, Tls};
 
 const OS_RELEASE: &[u8] = b"ID=cguard-test\nVERSION_ID=1\n";
 const TOOL_V1: &[u8] = b"#!/bin/sh\necho v1\n";

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// A system the server acts on for the caller (a cluster's API server) failed.
     #[error("{0}")]
     Upstream(String),
+    /// Something the server depends on is not ready (no vulnerability database, ...).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -53,6 +56,7 @@ impl ApiError {
             ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +73,7 @@ impl ApiError {
             ApiError::NotAuthorized(_) => "authorization_required",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Upstream(_) => "cluster_api_failed",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -121,6 +126,18 @@ impl From<store::StoreError> for ApiError {
             store::StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             store::StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<domain::DomainError> for ApiError {
+    fn from(e: domain::DomainError) -> ApiError {
+        match e {
+            domain::DomainError::Invalid { field, message } => ApiError::invalid(field, message),
+            domain::DomainError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            domain::DomainError::Conflict(why) => ApiError::Conflict(why),
+            domain::DomainError::Unavailable(why) => ApiError::Unavailable(why),
+            domain::DomainError::Store(e) => e.into(),
         }
     }
 }

@@ -29,6 +29,15 @@ use std::sync::Arc;
 
 /// Opens the store, prepares it on first start and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    start(config, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes: the API, and the background workers and scheduler
+/// (which finish the job in hand before the call returns).
+pub async fn start(
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let store = store::open(&config.database_url).await?;
     let store: Arc<dyn store::Store> = Arc::new(store);
     if let Some(password) = bootstrap(store.as_ref(), config.admin_password.as_deref()).await? {
@@ -50,13 +59,71 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     tracing::info!(listen = %config.listen, backend = state.store.backend().name(), "cguard server ready");
     eprintln!("cguard server listening on http://{}", listener.local_addr().map_err(ServeError::Io)?);
     tokio::spawn(handlers::housekeeping::run(state.clone()));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let background = start_background(&state, stopped);
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
         .await
-        .map_err(ServeError::Io)
+        .map_err(ServeError::Io);
+    for task in background {
+        let _ = task.await;
+    }
+    served
 }
 
-async fn shutdown_signal() {
+/// Starts this process's share of background work: the job workers (scans, registry
+/// syncs, matching again) and the scheduler. They stop when `shutdown` turns true.
+pub fn start_background(
+    state: &AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if state.config.workers > 0 {
+        let config = domain::jobs::worker::WorkerConfig {
+            workers: state.config.workers,
+            name: format!("server-{}", state.instance),
+            ..Default::default()
+        };
+        tasks.extend(domain::jobs::worker::start(state.images.clone(), config, shutdown.clone()));
+    }
+    let schedule =
+        domain::jobs::scheduler::ScheduleConfig { daily_at: state.config.daily_detection_at, ..Default::default() };
+    tasks.push(tokio::spawn(domain::jobs::scheduler::run(state.images.clone(), schedule, shutdown)));
+    tasks
+}
+
+/// `cguard worker`: the job workers and the scheduler without the API, on a shared
+/// database, until `shutdown` completes.
+pub async fn run_worker(
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = store::open(&config.database_url).await?;
+    let store: Arc<dyn store::Store> = Arc::new(store);
+    let state = AppState::new(store, config.clone());
+    if config.secret_key.is_some() {
+        state.secrets.check(state.store.as_ref()).await.map_err(|e| ServeError::Secrets(e.to_string()))?;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks = start_background(&state, stopped);
+    eprintln!("cguard worker: {} workers on the {} database", config.workers, state.store.backend().name());
+    shutdown.await;
+    let _ = stop.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    wait_for_signal().await;
+}
+
+async fn wait_for_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -238,6 +238,33 @@ pub fn all() -> Vec<Route> {
         warn(w(M::DELETE, "/api/v1/quotas/{id}", Action(A::QuotaOperate), "unsubscribeQuota", "quota", || {
             delete(quotas::unsubscribe)
         })),
+        r(M::GET, "/api/v1/registries", Action(A::ImagesList), || get(registries::list)),
+        w(M::POST, "/api/v1/registries", Action(A::ImagesOperate), "addRegistry", "registry", || {
+            post(registries::create)
+        }),
+        r(M::GET, "/api/v1/registries/{id}", Action(A::ImagesGet), || get(registries::get_one)),
+        w(M::PUT, "/api/v1/registries/{id}", Action(A::ImagesOperate), "modifyRegistry", "registry", || {
+            put(registries::update)
+        }),
+        warn(w(M::DELETE, "/api/v1/registries/{id}", Action(A::ImagesOperate), "deleteRegistry", "registry", || {
+            delete(registries::remove)
+        })),
+        w(M::POST, "/api/v1/registries/{id}/test", Action(A::ImagesOperate), "testRegistry", "registry", || {
+            post(registries::test)
+        }),
+        w(M::POST, "/api/v1/registries/{id}/sync", Action(A::ImagesOperate), "syncSwrPrivateImage", "registry", || {
+            post(registries::sync)
+        }),
+        r(M::GET, "/api/v1/images", Action(A::ImagesList), || get(images::list)),
+        r(M::GET, "/api/v1/images/{id}", Action(A::ImagesGet), || get(images::get_one)),
+        w(M::POST, "/api/v1/images/{id}/scan", Action(A::ImagesOperate), "scanPrivateImage", "image", || {
+            post(images::scan)
+        }),
+        r(M::GET, "/api/v1/images/{id}/report", Action(A::ImagesGet), || get(images::report)),
+        r(M::GET, "/api/v1/images/{id}/sbom", Action(A::ImagesGet), || get(images::sbom)),
+        r(M::GET, "/api/v1/jobs", Action(A::ImagesList), || get(jobs::list)),
+        r(M::GET, "/api/v1/jobs/{id}", Action(A::ImagesGet), || get(jobs::get_one)),
+        w(M::POST, "/api/v1/jobs/{id}/cancel", Action(A::ImagesOperate), "cancelJob", "job", || post(jobs::cancel)),
         r(M::GET, "/api/v1/runtime/events", Action(A::RuntimeSecureList), || get(events::list)),
         r(M::GET, "/api/v1/runtime/events/{id}", Action(A::RuntimeSecureGet), || get(events::get_one)),
         w(M::POST, "/api/v1/shield/enrol", Public, "registerShield", "node", || post(shield::enrol)),

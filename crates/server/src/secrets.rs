@@ -179,3 +179,13 @@ mod tests {
         assert!(SecretKey::load_or_create(&dir.path().join("short.key")).unwrap_err().to_string().contains("3 bytes"));
     }
 }
+
+impl domain::seal::Sealer for SecretKey {
+    fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+        SecretKey::seal(self, purpose, plain)
+    }
+
+    fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, String> {
+        SecretKey::open(self, purpose, sealed).map_err(|e| e.to_string())
+    }
+}

@@ -33,6 +33,14 @@ pub struct ServerConfig {
     pub secret_key: Option<crate::secrets::SecretKey>,
     /// The shield's container image, for the DaemonSet applied to Kubernetes clusters.
     pub shield_image: String,
+    /// The vulnerability database file (`--vuln-db`), opened again whenever it is replaced.
+    pub vuln_db: std::path::PathBuf,
+    /// Background workers in this process (scans, registry syncs); 0 runs none.
+    pub workers: usize,
+    /// Time of day (UTC) of the daily full detection.
+    pub daily_detection_at: (u8, u8),
+    /// Image security settings (largest image scanned, pulls per registry).
+    pub image_security: domain::ImageSecurityConfig,
 }
 
 impl ServerConfig {
@@ -52,6 +60,10 @@ impl ServerConfig {
             frozen_grace_days: 34,
             secret_key: None,
             shield_image: format!("cguard/cguard:{}", env!("CARGO_PKG_VERSION")),
+            vuln_db: vulndb_default(),
+            workers: 2,
+            daily_detection_at: (3, 0),
+            image_security: domain::ImageSecurityConfig::default(),
         }
     }
 }
@@ -64,11 +76,25 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// Seals and opens secrets at rest.
     pub secrets: Arc<crate::secrets::SecretKey>,
+    /// Image security: registries, catalogue, scans, reports.
+    pub images: Arc<domain::ImageSecurity>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn store::Store>, config: ServerConfig) -> AppState {
         let secrets = Arc::new(config.secret_key.clone().unwrap_or_else(crate::secrets::SecretKey::ephemeral));
-        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into(), secrets }
+        let images = Arc::new(domain::ImageSecurity::new(
+            store.clone(),
+            secrets.clone(),
+            Arc::new(domain::vulns::VulnDb::new(config.vuln_db.clone())),
+            config.image_security.clone(),
+        ));
+        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into(), secrets, images }
     }
+}
+
+/// Where the vulnerability database is when nothing says otherwise: the file `cguard db`
+/// writes by default.
+fn vulndb_default() -> std::path::PathBuf {
+    std::path::PathBuf::from("/var/lib/cguard/vuln.db")
 }

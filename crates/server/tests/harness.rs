@@ -15,23 +15,42 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
+    pub state: server::AppState,
     client: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    /// Tells the background tasks to stop when the server is dropped.
+    _stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl TestServer {
-    async fn start(db: &ScratchDb) -> TestServer {
+    /// A server whose settings `adjust` changes; with workers in its settings, its
+    /// background workers and scheduler run too.
+    pub async fn start_with(db: &ScratchDb, adjust: impl FnOnce(&mut server::ServerConfig)) -> TestServer {
         let store: Arc<dyn Store> = Arc::new(store::open(&db.url).await.expect("open the store"));
         server::bootstrap(store.as_ref(), Some(ADMIN_PASSWORD)).await.expect("bootstrap");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let mut config = server::ServerConfig::new(addr, db.url.clone());
         config.lockout_threshold = 3;
-        let app = server::routes::router(server::AppState::new(store.clone(), config));
+        config.workers = 0;
+        adjust(&mut config);
+        let state = server::AppState::new(store.clone(), config);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let background = if state.config.workers > 0 { server::start_background(&state, stopped) } else { Vec::new() };
+        let app = server::routes::router(state.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestServer { base: format!("http://{addr}"), store, client: reqwest::Client::new(), task }
+        TestServer {
+            base: format!("http://{addr}"),
+            store,
+            state,
+            client: reqwest::Client::new(),
+            task,
+            background,
+            _stop: stop,
+        }
     }
 
     /// A request; returns the status and the body as JSON (Null when empty or not JSON).
@@ -94,6 +113,9 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+        for t in &self.background {
+            t.abort();
+        }
     }
 }
 
@@ -103,9 +125,19 @@ where
     F: Fn(TestServer) -> Fut,
     Fut: Future<Output = ()>,
 {
+    each_backend_with(|_| {}, body).await;
+}
+
+/// [`each_backend`] with settings changed by `adjust`.
+pub async fn each_backend_with<A, F, Fut>(adjust: A, body: F)
+where
+    A: Fn(&mut server::ServerConfig),
+    F: Fn(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let db = ScratchDb::new(backend).await.unwrap_or_else(|e| panic!("{backend:?}: {e}"));
-        let server = TestServer::start(&db).await;
+        let server = TestServer::start_with(&db, &adjust).await;
         body(server).await;
         db.drop_now().await.unwrap();
     }

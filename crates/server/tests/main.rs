@@ -3,6 +3,7 @@
 mod audit_trail;
 mod harness;
 mod identity;
+mod images;
 mod kubernetes;
 mod permissions;
 mod protection;

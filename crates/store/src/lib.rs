@@ -8,6 +8,8 @@
 
 mod audit_chain;
 mod backend;
+mod images;
+mod jobs;
 mod migrate;
 mod records;
 pub mod scratch;
@@ -15,6 +17,10 @@ mod sql;
 
 pub use audit_chain::{ChainProblem, chain_hash, verify_chain};
 pub use backend::Backend;
+pub use images::{
+    CatalogEntry, CatalogFilter, FoundCounts, ImageRow, ImageStore, MatchCounts, RegistryRow, ScanRow, VersionRow,
+};
+pub use jobs::{Claim, JobEnd, JobFilter, JobRow, JobStore, NewJob};
 pub use records::*;
 pub use sql::SqlStore;
 
@@ -51,6 +57,10 @@ pub async fn open(url: &str) -> Result<SqlStore> {
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
+    /// Image security records, in the same database.
+    fn images(&self) -> &dyn ImageStore;
+    /// The job queue, in the same database.
+    fn jobs(&self) -> &dyn JobStore;
 
     // Users
     async fn create_user(&self, user: &UserRow) -> Result<()>;

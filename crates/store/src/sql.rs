@@ -19,8 +19,8 @@ pub(crate) fn now_ms() -> i64 {
 /// The store over SQLite or PostgreSQL.
 #[derive(Debug)]
 pub struct SqlStore {
-    pool: AnyPool,
-    backend: Backend,
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
     /// SQLite allows one writer: writes in this process take turns here rather than
     /// failing with "database is locked". PostgreSQL needs no such lock.
     write_lock: Option<Mutex<()>>,
@@ -29,20 +29,20 @@ pub struct SqlStore {
 const AUDIT_LOCK_KEY: i64 = 0x0061_7564_6974; // "audit"
 
 /// A value bound to a dynamically built query.
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
-fn conflict_or(e: sqlx::Error, what: impl Into<String>) -> StoreError {
+pub(crate) fn conflict_or(e: sqlx::Error, what: impl Into<String>) -> StoreError {
     if is_unique_violation(&e) { StoreError::Conflict(what.into()) } else { StoreError::Database(e) }
 }
 
-fn flag(b: bool) -> i64 {
+pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
 }
 
@@ -55,7 +55,7 @@ fn parse_list(s: &str, what: &str) -> Result<Vec<String>> {
 }
 
 /// `ORDER BY` for a list: the requested column if the list allows it, else the default.
-fn order_by(page: &PageReq, allowed: &[&str], default: &str) -> String {
+pub(crate) fn order_by(page: &PageReq, allowed: &[&str], default: &str) -> String {
     let column = page.sort.as_deref().filter(|s| allowed.contains(s)).unwrap_or(default);
     let dir = if page.descending { "DESC" } else { "ASC" };
     format!(" ORDER BY {column} {dir}, id {dir} LIMIT {} OFFSET {}", page.limit.max(1), page.offset)
@@ -230,14 +230,14 @@ impl SqlStore {
         Ok(SqlStore { pool, backend, write_lock: sqlite.then(|| Mutex::new(())) })
     }
 
-    async fn writing(&self) -> Option<MutexGuard<'_, ()>> {
+    pub(crate) async fn writing(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.write_lock {
             Some(lock) => Some(lock.lock().await),
             None => None,
         }
     }
 
-    async fn count(&self, sql: &str, binds: &[Bind]) -> Result<u64> {
+    pub(crate) async fn count(&self, sql: &str, binds: &[Bind]) -> Result<u64> {
         let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.to_string()));
         for b in binds {
             q = match b {
@@ -248,7 +248,7 @@ impl SqlStore {
         Ok(u64::try_from(q.fetch_one(&self.pool).await?).unwrap_or(0))
     }
 
-    async fn rows(&self, sql: &str, binds: &[Bind]) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn rows(&self, sql: &str, binds: &[Bind]) -> Result<Vec<AnyRow>> {
         let mut q = sqlx::query(AssertSqlSafe(sql.to_string()));
         for b in binds {
             q = match b {
@@ -370,6 +370,14 @@ fn event_where(f: &EventFilter) -> (String, Vec<Bind>) {
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
+    }
+
+    fn images(&self) -> &dyn crate::ImageStore {
+        self
+    }
+
+    fn jobs(&self) -> &dyn crate::JobStore {
+        self
     }
 
     async fn create_user(&self, u: &UserRow) -> Result<()> {

@@ -2,5 +2,7 @@
 
 mod audit;
 mod identity;
+mod images;
+mod jobs;
 mod objects;
 mod support;

@@ -2,6 +2,9 @@
 //! into Docker from the archive `scripts/build-test-images.sh` makes), containers that
 //! remove themselves, and small static helper programs built from C once per test run.
 
+pub mod pki;
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

@@ -4,6 +4,8 @@ mod archive;
 pub mod docker;
 mod registry;
 
+pub use registry::{RegistryBrowser, TagInfo};
+
 use std::path::PathBuf;
 
 use serde::Serialize;

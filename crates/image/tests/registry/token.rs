@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
-use super::pki::{SigningKey, sign_rs256};
+use testkit::pki::{SigningKey, sign_rs256};
 
 pub const SERVICE: &str = "cguard-test-registry";
 pub const ISSUER: &str = "cguard-test-issuer";

@@ -76,6 +76,11 @@ impl RegistryClient {
         Ok(client)
     }
 
+    /// The repository the client was connected for.
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
     fn is_insecure(&self, host: &str) -> bool {
         self.insecure.iter().any(|h| h.eq_ignore_ascii_case(host))
     }
@@ -139,15 +144,32 @@ impl RegistryClient {
     /// GETs `/v2/<repository>/<path>`, authenticating as the registry asks, and returns the
     /// response once it succeeded. `what` names the object for error messages.
     pub fn get(&self, path: &str, accept: Option<&str>, what: &str) -> Result<Response, Error> {
-        let url = format!("{}/v2/{}/{}", self.base, self.repository, path);
-        let scope = format!("repository:{}:pull", self.repository);
+        self.get_in(&self.repository, path, accept, what)
+    }
+
+    /// Like [`RegistryClient::get`], in another repository of the same registry.
+    pub fn get_in(&self, repository: &str, path: &str, accept: Option<&str>, what: &str) -> Result<Response, Error> {
+        let scope = format!("repository:{repository}:pull");
+        self.get_url(&format!("{repository}/{path}"), &scope, accept, what, repository)
+    }
+
+    /// GETs `/v2/<path>` (which may carry a query) with the token scope `scope`.
+    pub fn get_url(
+        &self,
+        path: &str,
+        scope: &str,
+        accept: Option<&str>,
+        what: &str,
+        repository: &str,
+    ) -> Result<Response, Error> {
+        let url = format!("{}/v2/{}", self.base, path);
         let mut retried = false;
         loop {
             let mut request = self.http.get(&url);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
             }
-            request = self.authorize(request, &scope);
+            request = self.authorize(request, scope);
             tracing::debug!(%url, "GET");
             let response = request.send().map_err(|e| self.transport_error(&e))?;
             let status = response.status();
@@ -156,11 +178,11 @@ impl RegistryClient {
             }
             if status == StatusCode::UNAUTHORIZED && !retried {
                 retried = true;
-                if self.answer_challenge(response.headers(), &scope)? {
+                if self.answer_challenge(response.headers(), scope)? {
                     continue;
                 }
             }
-            return Err(self.status_error(response, what));
+            return Err(self.status_error(response, what, repository));
         }
     }
 
@@ -267,19 +289,16 @@ impl RegistryClient {
 
     /// Turns a failed response into an error naming the object, the status and the
     /// registry's own message.
-    fn status_error(&self, response: Response, what: &str) -> Error {
+    fn status_error(&self, response: Response, what: &str, repository: &str) -> Error {
         let status = response.status();
         let message = error_message(response);
         match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => self.registry_error(format!(
-                "refused access to {what} in {}: {message}; credentials tried: {}",
-                self.repository,
+                "refused access to {what} in {repository}: {message}; credentials tried: {}",
                 auth::describe(self.credentials.as_ref())
             )),
-            StatusCode::NOT_FOUND => {
-                Error::NotFound(format!("{what} in {}/{}: {message}", self.registry, self.repository))
-            }
-            _ => self.registry_error(format!("failed to serve {what} of {}: {message}", self.repository)),
+            StatusCode::NOT_FOUND => Error::NotFound(format!("{what} in {}/{repository}: {message}", self.registry)),
+            _ => self.registry_error(format!("failed to serve {what} of {repository}: {message}")),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! registry while [`Image::read`] walks them, and are verified there.
 
 mod auth;
+mod catalog;
 mod client;
 pub(crate) mod manifest;
 mod reference;
@@ -15,6 +16,8 @@ use sha2::{Digest, Sha256};
 use self::client::{RegistryClient, read_capped};
 use self::manifest::{Document, ImageManifest, Platform, WantedPlatform};
 use self::reference::Reference;
+
+pub use self::catalog::{RegistryBrowser, TagInfo};
 use crate::source::{OpenOptions, SourceKind};
 use crate::{Backend, Error, Image, ImageConfig, LayerBody, LayerRef, Limits};
 
@@ -88,8 +91,18 @@ struct Fetched {
 /// checked against the registry's `Docker-Content-Digest` header and, when pulling by
 /// digest, against the one asked for.
 fn fetch_manifest(client: &RegistryClient, name: &str, expected: Option<&str>) -> Result<Fetched, Error> {
+    fetch_manifest_in(client, client.repository(), name, expected)
+}
+
+/// [`fetch_manifest`] in another repository of the client's registry.
+fn fetch_manifest_in(
+    client: &RegistryClient,
+    repository: &str,
+    name: &str,
+    expected: Option<&str>,
+) -> Result<Fetched, Error> {
     let what = format!("manifest {name}");
-    let response = client.get(&format!("manifests/{name}"), Some(manifest::ACCEPT), &what)?;
+    let response = client.get_in(repository, &format!("manifests/{name}"), Some(manifest::ACCEPT), &what)?;
     let header_digest =
         response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -122,13 +135,22 @@ fn resolve_platform(
     top: Fetched,
     want: &WantedPlatform,
 ) -> Result<(ImageManifest, String), Error> {
+    resolve_platform_in(client, client.repository(), top, want)
+}
+
+fn resolve_platform_in(
+    client: &RegistryClient,
+    repository: &str,
+    top: Fetched,
+    want: &WantedPlatform,
+) -> Result<(ImageManifest, String), Error> {
     let mut current = top;
     for _ in 0..MAX_INDEX_DEPTH {
         match current.document {
             Document::Manifest(m) => return Ok((m, current.digest)),
             Document::Index(index) => {
                 let entry = manifest::select(&index, want)?;
-                current = fetch_manifest(client, &entry.digest, Some(&entry.digest))?;
+                current = fetch_manifest_in(client, repository, &entry.digest, Some(&entry.digest))?;
             }
         }
     }
@@ -153,7 +175,16 @@ fn check_single_platform(config: &ImageConfig, want: &WantedPlatform) -> Result<
 
 /// Fetches a small blob (the config) whole, within the document size limit.
 fn fetch_document_blob(client: &RegistryClient, digest: &str, what: &str) -> Result<Vec<u8>, Error> {
-    let response = client.get(&format!("blobs/{digest}"), None, &format!("{what} {digest}"))?;
+    fetch_document_blob_in(client, client.repository(), digest, what)
+}
+
+fn fetch_document_blob_in(
+    client: &RegistryClient,
+    repository: &str,
+    digest: &str,
+    what: &str,
+) -> Result<Vec<u8>, Error> {
+    let response = client.get_in(repository, &format!("blobs/{digest}"), None, &format!("{what} {digest}"))?;
     read_capped(response, Limits::default().max_document_bytes)
         .map_err(|why| client.registry_error(format!("{what} {digest}: {why}")))
 }

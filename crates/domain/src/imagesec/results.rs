@@ -1,0 +1,129 @@
+//! Stored results: a scan's report without vulnerabilities (zstd-compressed JSON), its
+//! counts, and matching it against the current database, once per database version.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use base64::Engine as _;
+use scan::Report;
+use scan::vulns::VulnReport;
+use store::{FoundCounts, MatchCounts};
+
+use super::ImageSecurity;
+use crate::jobs::worker::Outcome;
+use crate::vulns::Loaded;
+
+/// Largest decompressed report read back (a stored report is the server's own data; the
+/// bound keeps a corrupt row from taking the process down).
+const MAX_REPORT_BYTES: u64 = 1 << 30;
+
+/// A report as stored: JSON, zstd, base64.
+pub fn encode(report: &Report) -> Result<String, String> {
+    let json = serde_json::to_vec(report).map_err(|e| format!("encoding the report: {e}"))?;
+    let packed = zstd::bulk::compress(&json, 3).map_err(|e| format!("compressing the report: {e}"))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(packed))
+}
+
+pub fn decode(stored: &str) -> Result<Report, String> {
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|e| format!("stored report is not base64: {e}"))?;
+    let mut json = Vec::new();
+    zstd::stream::Decoder::new(packed.as_slice())
+        .map_err(|e| format!("stored report: {e}"))?
+        .take(MAX_REPORT_BYTES)
+        .read_to_end(&mut json)
+        .map_err(|e| format!("stored report is corrupt: {e}"))?;
+    serde_json::from_slice(&json).map_err(|e| format!("stored report is not valid: {e}"))
+}
+
+/// What a report found besides vulnerabilities.
+pub fn found(report: &Report) -> FoundCounts {
+    let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
+    FoundCounts {
+        malware: n(report.malware.as_ref().map_or(0, |m| m.findings.len())),
+        secrets: n(report.secrets.as_ref().map_or(0, Vec::len)),
+        baseline_failed: n(report
+            .baseline
+            .as_ref()
+            .map_or(0, |b| b.iter().filter(|c| c.result == detect::baseline::Outcome::Failed).count())),
+        packages: n(report.inventory.packages.len()),
+        size: i64::try_from(report.image.size).unwrap_or(i64::MAX),
+    }
+}
+
+/// Matches a stored report's inventory against a database.
+pub fn match_report(report: &Report, db: &Loaded) -> VulnReport {
+    scan::vulns::check(&report.inventory, &report.image.reference, &report.image.layers, &db.options)
+}
+
+pub fn counts(v: &VulnReport) -> MatchCounts {
+    let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
+    MatchCounts {
+        fix_asap: n(v.summary.fix_asap),
+        can_delay: n(v.summary.can_delay),
+        no_need_now: n(v.summary.no_need_now),
+    }
+}
+
+/// Matches one stored digest against `db` and records the counts.
+async fn rematch_one(service: &ImageSecurity, digest: &str, db: &Arc<Loaded>) -> Result<(), String> {
+    let Some(stored) = service.store.images().result(digest).await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    let db2 = db.clone();
+    let counts = tokio::task::spawn_blocking(move || decode(&stored).map(|r| counts(&match_report(&r, &db2))))
+        .await
+        .map_err(|e| e.to_string())??;
+    service.store.images().set_match(digest, &counts, &db.version).await.map_err(|e| e.to_string())
+}
+
+/// The rematch job: every stored result matched against another database than the
+/// current one is matched again (two at a time), until none is left.
+pub(crate) async fn run_rematch(service: &ImageSecurity, cancel: &Arc<AtomicBool>) -> Outcome {
+    let db = match service.vulns.current() {
+        Ok(db) => Arc::new(db),
+        Err(e) => return Outcome::Fatal(e),
+    };
+    let mut matched = 0usize;
+    let mut failed = Vec::new();
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Outcome::Cancelled;
+        }
+        let batch = match service.store.images().digests_to_rematch(&db.version, 64).await {
+            Ok(b) => b,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let batch: Vec<String> = batch.into_iter().filter(|d| !failed.contains(d)).collect();
+        if batch.is_empty() {
+            break;
+        }
+        for pair in batch.chunks(2) {
+            let results = match pair {
+                [a, b] => {
+                    let (x, y) = tokio::join!(rematch_one(service, a, &db), rematch_one(service, b, &db));
+                    vec![(a, x), (b, y)]
+                }
+                [a] => vec![(a, rematch_one(service, a, &db).await)],
+                _ => Vec::new(),
+            };
+            for (digest, r) in results {
+                match r {
+                    Ok(()) => matched += 1,
+                    Err(e) => {
+                        tracing::warn!(%digest, error = %e, "cannot match a stored result");
+                        failed.push(digest.clone());
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!(matched, failed = failed.len(), version = %db.version, "stored results matched again");
+    if failed.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Fatal(format!("{} stored results could not be read", failed.len()))
+    }
+}

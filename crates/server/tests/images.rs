@@ -1,0 +1,453 @@
+//! Image security through the API, against a real registry (Debian's `docker-registry`,
+//! htpasswd over TLS with a test CA) holding the test images pushed with `skopeo`: a
+//! registry is connected, synced and scanned in the background, and each version's report
+//! equals a direct scan of the same image; a new vulnerability database is noticed and the
+//! stored results are matched again without reading any image.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::registry::{Auth, Registry, Tls};
+
+use crate::harness::{TestServer, each_backend_with};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "registry-password-7f3a";
+
+struct Lab {
+    registry: Registry,
+    ca_pem: String,
+    ca_file: PathBuf,
+    /// The vulnerability database the server reads (replaced by some tests).
+    vuln_db: PathBuf,
+    /// A database built from the feeds without Debian's.
+    vuln_db_without_debian: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn images_dir() -> PathBuf {
+    std::env::var_os("CGUARD_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/images"))
+}
+
+fn vulndata() -> PathBuf {
+    let dir = std::env::var_os("CGUARD_VULNDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata"));
+    assert!(dir.join("debian").exists(), "vulnerability data missing in {}", dir.display());
+    dir
+}
+
+fn push(lab_dir: &Path, host: &str, archive: &str, dest: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "-q", "--dest-creds", &format!("{USER}:{PASSWORD}"), "--dest-cert-dir"])
+        .arg(lab_dir.join("certs"))
+        .arg(format!("docker-archive:{}", images_dir().join(archive).display()))
+        .arg(format!("docker://{host}/{dest}"))
+        .output()
+        .expect("skopeo runs (apt-get install skopeo)");
+    assert!(out.status.success(), "pushing {archive}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// One registry for every test of this module, with the test images pushed once.
+fn lab() -> &'static Lab {
+    static LAB: OnceLock<Lab> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = testkit::pki::server_tls(dir.path());
+        let out = Command::new("htpasswd").args(["-Bbn", USER, PASSWORD]).output().expect("htpasswd runs");
+        assert!(out.status.success());
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(&htpasswd, out.stdout).unwrap();
+        let registry =
+            Registry::start(Auth::Htpasswd { file: &htpasswd }, Some(Tls { cert: &tls.cert, key: &tls.key }));
+        std::fs::create_dir_all(dir.path().join("certs")).unwrap();
+        std::fs::copy(&tls.ca_cert, dir.path().join("certs/ca.crt")).unwrap();
+        push(dir.path(), &registry.host, "extra.tar", "team/extra:bookworm");
+        push(dir.path(), &registry.host, "extra.tar", "team/extra:latest");
+        push(dir.path(), &registry.host, "minbase.tar", "base/minbase:12");
+        let vuln_db = dir.path().join("vuln.db");
+        vulndb::build_from_dir(&vulndata(), &vuln_db).expect("build the vulnerability database");
+        let partial = dir.path().join("feeds-without-debian");
+        std::fs::create_dir_all(&partial).unwrap();
+        for entry in std::fs::read_dir(vulndata()).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() != "debian" && entry.path().is_dir() {
+                std::os::unix::fs::symlink(entry.path(), partial.join(entry.file_name())).unwrap();
+            }
+        }
+        let vuln_db_without_debian = dir.path().join("vuln-without-debian.db");
+        vulndb::build_from_dir(&partial, &vuln_db_without_debian).expect("build the partial database");
+        Lab {
+            ca_pem: std::fs::read_to_string(&tls.ca_cert).unwrap(),
+            ca_file: tls.ca_cert.clone(),
+            registry,
+            vuln_db,
+            vuln_db_without_debian,
+            _dir: dir,
+        }
+    })
+}
+
+/// What `cguard scan` reports for the image, with the same database.
+struct Expected {
+    vulns: BTreeSet<(String, String, String, String, String)>,
+    packages: usize,
+    malware: BTreeSet<String>,
+    secrets: usize,
+    baseline_failed: BTreeSet<String>,
+}
+
+fn direct_scan(reference: &str, db: &Path) -> Expected {
+    let lab = lab();
+    let database = vulndb::Database::open(db).unwrap();
+    let options = scan::Options {
+        open: image::source::OpenOptions {
+            username: Some(USER.into()),
+            password: Some(PASSWORD.into()),
+            ca_file: Some(lab.ca_file.clone()),
+            ..Default::default()
+        },
+        vulns: Some(scan::vulns::VulnOptions {
+            source: Arc::new(database),
+            policy: Default::default(),
+            ignore: Default::default(),
+            database: Default::default(),
+            today: "2026-01-01".into(),
+        }),
+        malware: Some(detect::malware::Engine::new(Default::default()).unwrap()),
+        secrets: true,
+        baseline: true,
+        ..Default::default()
+    };
+    let report = scan::scan(&format!("registry:{}/{reference}", lab.registry.host), &options).unwrap();
+    let vulns = report
+        .vulnerabilities
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| !f.ignored)
+        .map(|f| {
+            (
+                f.id.clone(),
+                f.package.clone(),
+                f.installed_version.clone(),
+                f.fixed_version.clone().unwrap_or_default(),
+                f.urgency.as_str().to_owned(),
+            )
+        })
+        .collect();
+    Expected {
+        vulns,
+        packages: report.inventory.packages.len(),
+        malware: report.malware.unwrap().findings.iter().map(|m| m.finding.path.clone()).collect(),
+        secrets: report.secrets.unwrap().len(),
+        baseline_failed: report
+            .baseline
+            .unwrap()
+            .iter()
+            .filter(|c| c.result == detect::baseline::Outcome::Failed)
+            .map(|c| c.id.clone())
+            .collect(),
+    }
+}
+
+fn expected(reference: &'static str) -> &'static Expected {
+    static EXTRA: OnceLock<Expected> = OnceLock::new();
+    static MINBASE: OnceLock<Expected> = OnceLock::new();
+    let cell = if reference.starts_with("team/extra") { &EXTRA } else { &MINBASE };
+    cell.get_or_init(|| direct_scan(reference, &lab().vuln_db))
+}
+
+fn with_lab(config: &mut server::ServerConfig) {
+    config.workers = 2;
+    config.vuln_db = lab().vuln_db.clone();
+}
+
+async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn wait_job(server: &TestServer, token: &str, id: &str) -> Value {
+    wait_until(&format!("job {id}"), Duration::from_secs(120), || async {
+        let (_, job) = server.get(&format!("/api/v1/jobs/{id}"), token).await;
+        matches!(job["state"].as_str(), Some("done" | "failed" | "cancelled")).then_some(job)
+    })
+    .await
+}
+
+async fn versions(server: &TestServer, token: &str, query: &str) -> Vec<Value> {
+    let (s, page) = server.get(&format!("/api/v1/images?{query}"), token).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+fn find<'a>(items: &'a [Value], repository: &str, tag: &str) -> &'a Value {
+    items.iter().find(|v| v["repository"] == repository && v["tag"] == tag).unwrap_or_else(|| {
+        panic!("{repository}:{tag} not in {items:?}");
+    })
+}
+
+/// Connects the lab's registry and syncs it; returns the registry's id.
+async fn connect_and_sync(server: &TestServer, admin: &str) -> String {
+    let lab = lab();
+    let body = json!({"name": "lab", "url": format!("https://{}", lab.registry.host), "username": USER,
+        "password": PASSWORD, "ca_pem": lab.ca_pem, "sync_interval_hours": 0});
+    let (s, registry) = server.post("/api/v1/registries", admin, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{registry}");
+    assert!(!registry.to_string().contains(PASSWORD));
+    assert_eq!(registry["has_password"], true);
+    let id = registry["id"].as_str().unwrap().to_owned();
+    let (s, test) = server.post(&format!("/api/v1/registries/{id}/test"), admin, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{test}");
+    assert_eq!((test["ok"].as_bool(), test["repositories"].as_u64()), (Some(true), Some(2)), "{test}");
+    let (s, job) = server.post(&format!("/api/v1/registries/{id}/sync"), admin, json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(server, admin, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "done", "{job}");
+    id
+}
+
+async fn wait_all_scanned(server: &TestServer, admin: &str) -> Vec<Value> {
+    let items = wait_until("every version scanned", Duration::from_secs(600), || async {
+        let items = versions(server, admin, "kind=private").await;
+        items.iter().all(|v| v["scan_status"] == "completed" || v["scan_status"] == "failed").then(|| json!(items))
+    })
+    .await;
+    let items = items.as_array().unwrap().clone();
+    for v in &items {
+        assert_eq!(v["scan_status"], "completed", "{v}");
+    }
+    items
+}
+
+fn report_vulns(report: &Value) -> BTreeSet<(String, String, String, String, String)> {
+    report["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["package"].as_str().unwrap().to_owned(),
+                v["installed_version"].as_str().unwrap().to_owned(),
+                v["fixed_version"].as_str().unwrap_or_default().to_owned(),
+                v["urgency"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn check_report(report: &Value, want: &Expected) {
+    assert_eq!(report_vulns(report), want.vulns);
+    assert!(!want.vulns.is_empty(), "the test image has known vulnerabilities");
+    assert_eq!(report["software"].as_array().unwrap().len(), want.packages);
+    let malware: BTreeSet<String> =
+        report["malware"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(malware, want.malware);
+    assert_eq!(report["secrets"].as_array().unwrap().len(), want.secrets);
+    let failed: BTreeSet<String> = report["baseline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "failed")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failed, want.baseline_failed);
+    let counts = &report["basic"]["urgency_counts"];
+    let total = counts["fix-asap"].as_u64().unwrap()
+        + counts["can-delay"].as_u64().unwrap()
+        + counts["no-need-now"].as_u64().unwrap();
+    assert_eq!(total as usize, want.vulns.len());
+    assert_eq!(report["basic"]["image"]["vulnerability_count"].as_u64(), Some(total));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
+    let (extra, minbase) = (expected("team/extra:bookworm"), expected("base/minbase:12"));
+    each_backend_with(with_lab, |server| async move {
+        let admin = server.admin().await;
+        let registry_id = connect_and_sync(&server, &admin).await;
+        let items = versions(&server, &admin, "kind=private").await;
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(versions(&server, &admin, "kind=private&q=MINBASE").await.len(), 1);
+        assert!(versions(&server, &admin, "kind=local").await.is_empty());
+        let bookworm = find(&items, "team/extra", "bookworm");
+        assert_eq!(bookworm["organisation"], "team");
+        assert_eq!(bookworm["registry"], lab().registry.host.as_str());
+        assert_eq!(bookworm["digest"], find(&items, "team/extra", "latest")["digest"]);
+
+        let items = wait_all_scanned(&server, &admin).await;
+        // Two tags of one digest: one scan.
+        let (_, scans) = server.get("/api/v1/jobs?kind=scan-image", &admin).await;
+        assert_eq!(scans["total"], 2, "{scans}");
+        for (repo, tag, want) in
+            [("team/extra", "bookworm", extra), ("team/extra", "latest", extra), ("base/minbase", "12", minbase)]
+        {
+            let v = find(&items, repo, tag);
+            assert_eq!(v["vulnerability_count"].as_u64(), Some(want.vulns.len() as u64), "{v}");
+            let (s, report) = server.get(&format!("/api/v1/images/{}/report", v["id"].as_str().unwrap()), &admin).await;
+            assert_eq!(s, StatusCode::OK, "{report}");
+            check_report(&report, want);
+        }
+
+        // Filters of the report: by urgency, by text.
+        let id = bookworm["id"].as_str().unwrap();
+        let (_, fix) = server.get(&format!("/api/v1/images/{id}/report?urgency=fix-asap"), &admin).await;
+        let fix_asap = extra.vulns.iter().filter(|v| v.4 == "fix-asap").count();
+        assert_eq!(fix["vulnerabilities"].as_array().unwrap().len(), fix_asap);
+        let (package, cve_id) =
+            (extra.vulns.iter().next().unwrap().1.clone(), extra.vulns.iter().next().unwrap().0.clone());
+        let (_, found) = server.get(&format!("/api/v1/images/{id}/report?q={}", package.to_uppercase()), &admin).await;
+        assert!(
+            found["vulnerabilities"].as_array().unwrap().iter().all(|v| v["package"]
+                .as_str()
+                .unwrap()
+                .contains(&package)
+                || v["id"].as_str().unwrap().to_lowercase().contains(&package))
+        );
+        assert!(found["vulnerabilities"].as_array().unwrap().iter().any(|v| v["id"] == cve_id.as_str()));
+        let (s, _) = server.get(&format!("/api/v1/images/{id}/report?urgency=soon"), &admin).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+
+        // The SBOMs list every package.
+        let sbom = reqwest::Client::new()
+            .get(format!("{}/api/v1/images/{id}/sbom?format=cyclonedx", server.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sbom.headers()["content-type"], "application/vnd.cyclonedx+json");
+        let sbom: Value = sbom.json().await.unwrap();
+        assert_eq!(sbom["components"].as_array().unwrap().len(), extra.packages);
+        assert!(!sbom["vulnerabilities"].as_array().unwrap().is_empty());
+
+        // A manual scan is audited, and so is the sync; the password is nowhere.
+        let (s, job) = server.post(&format!("/api/v1/images/{id}/scan"), &admin, json!({})).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+        assert_eq!(job["priority"], 0);
+        assert_eq!(wait_job(&server, &admin, job["id"].as_str().unwrap()).await["state"], "done");
+        let (_, audit) = server.get("/api/v1/audit/records?limit=1000", &admin).await;
+        let events: BTreeSet<&str> =
+            audit["items"].as_array().unwrap().iter().filter_map(|r| r["event_name"].as_str()).collect();
+        for event in ["addRegistry", "testRegistry", "syncSwrPrivateImage", "scanPrivateImage"] {
+            assert!(events.contains(event), "{event} not audited: {events:?}");
+        }
+        assert!(!audit.to_string().contains(PASSWORD), "the registry password reached the audit log");
+        let (_, registry) = server.get(&format!("/api/v1/registries/{registry_id}"), &admin).await;
+        assert_eq!(registry["sync_state"], "ok", "{registry}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_database_is_noticed_and_stored_results_are_matched_again() {
+    let extra = expected("team/extra:bookworm");
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("vuln.db");
+    let db = db_path.clone();
+    each_backend_with(
+        move |config| {
+            config.workers = 2;
+            config.vuln_db = db.clone();
+        },
+        |server| {
+            let db_path = db_path.clone();
+            async move {
+                std::fs::copy(&lab().vuln_db, &db_path).unwrap();
+                let admin = server.admin().await;
+                connect_and_sync(&server, &admin).await;
+                let items = wait_all_scanned(&server, &admin).await;
+                let id = find(&items, "team/extra", "bookworm")["id"].as_str().unwrap().to_owned();
+                let count = |items: &[Value]| find(items, "team/extra", "bookworm")["vulnerability_count"].as_u64();
+                assert_eq!(count(&items), Some(extra.vulns.len() as u64));
+
+                // Swap in a database without Debian's data, as `cguard db update` does.
+                let next = db_path.with_extension("next");
+                std::fs::copy(&lab().vuln_db_without_debian, &next).unwrap();
+                std::fs::rename(&next, &db_path).unwrap();
+                let (_, report) = server.get(&format!("/api/v1/images/{id}/report"), &admin).await;
+                assert!(report_vulns(&report).is_empty(), "the report is matched against the current database");
+                let schedule = domain::jobs::scheduler::ScheduleConfig { daily_at: (23, 59), ..Default::default() };
+                domain::jobs::scheduler::tick(&server.state.images, &schedule, 0).await.unwrap();
+                wait_until("counts matched again", Duration::from_secs(60), || async {
+                    let items = versions(&server, &admin, "kind=private").await;
+                    (count(&items) == Some(0)).then_some(Value::Null)
+                })
+                .await;
+                // And back: the first database's findings return, no image read again.
+                let scans_before = server.get("/api/v1/jobs?kind=scan-image", &admin).await.1["total"].clone();
+                std::fs::copy(&lab().vuln_db, &next).unwrap();
+                std::fs::rename(&next, &db_path).unwrap();
+                domain::jobs::scheduler::tick(&server.state.images, &schedule, 0).await.unwrap();
+                wait_until("counts matched again", Duration::from_secs(60), || async {
+                    let items = versions(&server, &admin, "kind=private").await;
+                    (count(&items) == Some(extra.vulns.len() as u64)).then_some(Value::Null)
+                })
+                .await;
+                assert_eq!(server.get("/api/v1/jobs?kind=scan-image", &admin).await.1["total"], scans_before);
+                let (_, rematches) = server.get("/api/v1/jobs?kind=rematch", &admin).await;
+                assert_eq!(rematches["total"], 2, "{rematches}");
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_bad_registries_are_clear_errors() {
+    each_backend_with(with_lab, |server| async move {
+        let admin = server.admin().await;
+        let lab = lab();
+        let body = json!({"name": "wrong", "url": format!("https://{}", lab.registry.host), "username": USER,
+            "password": "not-the-password", "ca_pem": lab.ca_pem});
+        let (s, registry) = server.post("/api/v1/registries", &admin, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{registry}");
+        let id = registry["id"].as_str().unwrap();
+        let (_, test) = server.post(&format!("/api/v1/registries/{id}/test"), &admin, json!({})).await;
+        assert_eq!(test["ok"], false, "{test}");
+        assert!(test["message"].as_str().unwrap().contains("refused"), "{test}");
+        // Without the CA the certificate is not trusted: TLS is verified by default.
+        let body = json!({"name": "noca", "url": format!("https://{}", lab.registry.host), "username": USER,
+            "password": PASSWORD});
+        let (_, registry) = server.post("/api/v1/registries", &admin, body).await;
+        let id = registry["id"].as_str().unwrap();
+        let (_, test) = server.post(&format!("/api/v1/registries/{id}/test"), &admin, json!({})).await;
+        assert_eq!(test["ok"], false, "{test}");
+        assert!(test["message"].as_str().unwrap().contains("certificate"), "{test}");
+        for (body, field) in [
+            (json!({"name": "x", "url": "http://reg.example"}), "url"),
+            (json!({"name": "x", "url": "ftp://reg.example"}), "url"),
+            (json!({"name": "bad name", "url": "reg.example"}), "name"),
+            (json!({"name": "x", "url": "reg.example", "ca_pem": "nonsense"}), "ca_pem"),
+        ] {
+            let (s, problem) = server.post("/api/v1/registries", &admin, body).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{problem}");
+            assert_eq!(problem["field"], field, "{problem}");
+        }
+        let (s, _) = server.post("/api/v1/registries", &admin, json!({"name": "wrong", "url": "reg.example"})).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, _) = server.get("/api/v1/images/00000000-0000-0000-0000-000000000000/report", &admin).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = server.get("/api/v1/images?kind=public", &admin).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
