@@ -138,6 +138,16 @@ impl SecretKey {
     }
 }
 
+impl domain::seal::Sealer for SecretKey {
+    fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+        SecretKey::seal(self, purpose, plain)
+    }
+
+    fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, String> {
+        SecretKey::open(self, purpose, sealed).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,15 +187,5 @@ mod tests {
         std::fs::write(dir.path().join("short.key"), b"abc").unwrap();
         std::fs::set_permissions(dir.path().join("short.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(SecretKey::load_or_create(&dir.path().join("short.key")).unwrap_err().to_string().contains("3 bytes"));
-    }
-}
-
-impl domain::seal::Sealer for SecretKey {
-    fn seal(&self, purpose: &str, plain: &[u8]) -> String {
-        SecretKey::seal(self, purpose, plain)
-    }
-
-    fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, String> {
-        SecretKey::open(self, purpose, sealed).map_err(|e| e.to_string())
     }
 }
