@@ -49,6 +49,10 @@ pub struct BackgroundArgs {
     /// more, one is kept for manual scans and new images.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=64))]
     workers: u32,
+    /// Seconds a worker's claim on a job lasts without renewal (renewed every third of it):
+    /// the job of a worker that died is taken again after this.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    job_lease_seconds: u64,
     /// Time of day (UTC, HH:MM) of the daily full detection.
     #[arg(long, default_value = "03:00", value_parser = parse_time_of_day)]
     daily_detection_at: (u8, u8),
@@ -68,6 +72,7 @@ impl BackgroundArgs {
     fn apply(&self, config: &mut server::ServerConfig, data_dir: &Path) {
         config.vuln_db = self.vuln_db.clone().unwrap_or_else(|| data_dir.join("vuln.db"));
         config.workers = self.workers as usize;
+        config.job_lease = std::time::Duration::from_secs(self.job_lease_seconds);
         config.daily_detection_at = self.daily_detection_at;
         config.image_security.max_image_bytes = self.max_image_size_mib.saturating_mul(1 << 20);
         config.image_security.pulls_per_registry = self.pulls_per_registry as usize;

@@ -14,3 +14,4 @@ mod shield_scenarios;
 mod vuln_alpine;
 mod vuln_debian;
 mod vuln_osv;
+mod worker_process;

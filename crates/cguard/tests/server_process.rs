@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "process-test-password";
 
 /// Where the server keeps its data: a data directory (SQLite) or a PostgreSQL database.
-struct Db {
+pub(crate) struct Db {
     dir: tempfile::TempDir,
     postgres: Option<(String, String)>, // (admin URL, database name)
 }
 
 impl Db {
-    fn new(postgres: bool) -> Db {
+    pub(crate) fn new(postgres: bool) -> Db {
         let dir = tempfile::tempdir().unwrap();
         let postgres = postgres.then(|| {
             let admin = store::scratch::postgres_admin_url().expect("PostgreSQL: run scripts/start-services.sh");
@@ -33,7 +33,7 @@ impl Db {
         Db { dir, postgres }
     }
 
-    fn args(&self) -> Vec<String> {
+    pub(crate) fn args(&self) -> Vec<String> {
         let mut a = vec!["--data-dir".to_string(), self.dir.path().join("data").display().to_string()];
         if let Some((admin, name)) = &self.postgres {
             a.push("--database".into());
@@ -71,17 +71,23 @@ fn psql(url: &str, sql: &str) {
     assert!(st.success(), "psql: {sql}");
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
     fn start(db: &Db) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// A server with extra arguments.
+    pub(crate) fn start_with(db: &Db, extra: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_cguard"))
             .arg("server")
             .args(db.args())
+            .args(extra)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("CGUARD_ADMIN_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
@@ -99,7 +105,7 @@ impl Server {
         Server { child, base }
     }
 
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
         let client = reqwest::blocking::Client::new();
         let mut req = client.request(method.parse().unwrap(), format!("{}{path}", self.base));
         if let Some(t) = token {
@@ -117,7 +123,7 @@ impl Server {
         }
     }
 
-    fn admin(&self) -> String {
+    pub(crate) fn admin(&self) -> String {
         let (s, b) =
             self.call("POST", "/api/v1/auth/login", None, Some(json!({"username": "admin", "password": PASSWORD})));
         assert_eq!(s, 200, "{b}");
@@ -137,7 +143,7 @@ impl Server {
         n["credential"].as_str().unwrap().to_string()
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }

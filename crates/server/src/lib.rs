@@ -84,6 +84,7 @@ pub fn start_background(
     if state.config.workers > 0 {
         let config = domain::jobs::worker::WorkerConfig {
             workers: state.config.workers,
+            lease: state.config.job_lease,
             name: format!("server-{}", state.instance),
             ..Default::default()
         };

@@ -37,6 +37,9 @@ pub struct ServerConfig {
     pub vuln_db: std::path::PathBuf,
     /// Background workers in this process (scans, registry syncs); 0 runs none.
     pub workers: usize,
+    /// How long a worker's claim on a job lasts without renewal: after a worker dies, its
+    /// job is taken again this long after its last renewal.
+    pub job_lease: std::time::Duration,
     /// Time of day (UTC) of the daily full detection.
     pub daily_detection_at: (u8, u8),
     /// Image security settings (largest image scanned, pulls per registry).
@@ -62,6 +65,7 @@ impl ServerConfig {
             shield_image: format!("cguard/cguard:{}", env!("CARGO_PKG_VERSION")),
             vuln_db: vulndb_default(),
             workers: 2,
+            job_lease: std::time::Duration::from_secs(60),
             daily_detection_at: (3, 0),
             image_security: domain::ImageSecurityConfig::default(),
         }

@@ -4,6 +4,7 @@
 
 pub mod pki;
 pub mod registry;
+pub mod throttle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
