@@ -41,7 +41,8 @@ pub async fn run(service: Arc<ImageSecurity>, config: ScheduleConfig, mut shutdo
         }
         tokio::select! {
             _ = tokio::time::sleep(config.tick) => {}
-            _ = shutdown.changed() => {}
+            // A dropped sender is a shutdown too.
+            changed = shutdown.changed() => if changed.is_err() { return },
         }
     }
 }

@@ -85,7 +85,8 @@ async fn run_worker(
         let Some(job) = job else {
             tokio::select! {
                 _ = tokio::time::sleep(config.poll) => {}
-                _ = shutdown.changed() => {}
+                // A dropped sender is a shutdown too.
+                changed = shutdown.changed() => if changed.is_err() { return },
             }
             continue;
         };
