@@ -27,7 +27,7 @@ run: deps services
 	@if [ -d "$(VULNDATA)" ]; then target/release/cguard db build --from "$(VULNDATA)"; \
 	 else target/release/cguard db update; fi
 	target/release/cguard scan docker-archive:$(CGUARD_IMAGES)/extra.tar
-	target/release/cguard server --data-dir $(CURDIR)/.cache/server --listen $(LISTEN)
+	target/release/cguard server --data-dir $(CURDIR)/.cache/server --listen $(LISTEN) --vuln-db $(CGUARD_DB)
 
 ## Install what is missing, start the services, run the whole test suite.
 test: deps services images
