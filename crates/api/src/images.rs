@@ -34,12 +34,25 @@ pub struct RegistryWrite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 720)]
     pub sync_interval_hours: Option<u32>,
+    /// `private` (default): every repository of the registry's catalog. `official`: the
+    /// public images listed in `images`, watched and scanned automatically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(private|official)$")]
+    pub kind: Option<String>,
+    /// For `official`: the watched `repository:tag` references (1 to 500), e.g.
+    /// `library/nginx:1.27`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Registry {
     pub id: String,
     pub name: String,
+    /// `private` or `official`.
+    pub kind: String,
+    /// For `official`: the watched `repository:tag` references.
+    pub images: Vec<String>,
     pub url: String,
     pub username: String,
     pub has_password: bool,

@@ -457,3 +457,48 @@ async fn wrong_credentials_and_bad_registries_are_clear_errors() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_official_registry_watches_its_images_only_and_a_digest_is_scanned_once() {
+    let minbase = expected("base/minbase:12").await;
+    each_backend_with(with_lab, |server| async move {
+        let admin = server.admin().await;
+        connect_and_sync(&server, &admin).await;
+        wait_all_scanned(&server, &admin).await;
+        let lab = lab();
+        let body = json!({"name": "hub", "kind": "official", "url": format!("https://{}", lab.registry.host),
+            "username": USER, "password": PASSWORD, "ca_pem": lab.ca_pem,
+            "images": ["base/minbase:12", "team/extra:no-such-tag"]});
+        let (s, official) = server.post("/api/v1/registries", &admin, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{official}");
+        assert_eq!(official["kind"], "official");
+        let id = official["id"].as_str().unwrap().to_owned();
+        // Its first sync was queued when it was added.
+        let registry = wait_until("the official registry synced", Duration::from_secs(120), || async {
+            let (_, r) = server.get(&format!("/api/v1/registries/{id}"), &admin).await;
+            (r["sync_state"] == "ok").then_some(r)
+        })
+        .await;
+        assert!(registry["last_sync_error"].as_str().unwrap().contains("no-such-tag"), "{registry}");
+        let items = versions(&server, &admin, "kind=official").await;
+        assert_eq!(items.len(), 1, "only the watched image that exists: {items:?}");
+        let v = &items[0];
+        assert_eq!((v["repository"].as_str(), v["tag"].as_str()), (Some("base/minbase"), Some("12")));
+        // The private registry's scan of the same digest serves it: no new scan.
+        assert_eq!(v["scan_status"], "completed", "{v}");
+        assert_eq!(v["vulnerability_count"].as_u64(), Some(minbase.vulns.len() as u64));
+        let (_, scans) = server.get("/api/v1/jobs?kind=scan-image", &admin).await;
+        assert_eq!(scans["total"], 2, "{scans}");
+        for (body, field) in [
+            (json!({"name": "o2", "kind": "official", "url": "reg.example"}), "images"),
+            (json!({"name": "o3", "kind": "official", "url": "reg.example", "images": ["Nginx"]}), "images"),
+            (json!({"name": "o4", "url": "reg.example", "images": ["nginx:1"]}), "images"),
+            (json!({"name": "o5", "kind": "public", "url": "reg.example"}), "kind"),
+        ] {
+            let (s, problem) = server.post("/api/v1/registries", &admin, body).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{problem}");
+            assert_eq!(problem["field"], field, "{problem}");
+        }
+    })
+    .await;
+}

@@ -4,6 +4,10 @@
 CREATE TABLE registries (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
+    -- private: every repository of the catalog; official: only the watched images.
+    kind TEXT NOT NULL DEFAULT 'private',
+    -- For official registries: the watched `repository:tag` references, a JSON list.
+    watched TEXT NOT NULL DEFAULT '[]',
     url TEXT NOT NULL,
     username TEXT NOT NULL DEFAULT '',
     -- The password, sealed by the server (never stored in clear); '' when none.

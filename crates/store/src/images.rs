@@ -12,6 +12,10 @@ use crate::{PageReq, Result, StoreError};
 pub struct RegistryRow {
     pub id: String,
     pub name: String,
+    /// private | official
+    pub kind: String,
+    /// For official registries: the watched `repository:tag` references.
+    pub watched: Vec<String>,
     /// `https://host[:port]` or `http://host[:port]`.
     pub url: String,
     pub username: String,
@@ -119,8 +123,8 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
     async fn registry(&self, id: &str) -> Result<Option<RegistryRow>>;
     async fn list_registries(&self, page: &PageReq) -> Result<(Vec<RegistryRow>, u64)>;
     async fn update_registry(&self, r: &RegistryRow) -> Result<()>;
-    /// Removes a registry and the private images it held (their scan results stay for
-    /// digests other images still name).
+    /// Removes a registry and the images it held (their scan results stay for digests
+    /// other images still name).
     async fn delete_registry(&self, id: &str) -> Result<bool>;
     async fn set_registry_sync(&self, id: &str, state: &str, error: &str, at: Option<i64>) -> Result<()>;
 
@@ -167,9 +171,12 @@ const CATALOG_SELECT: &str = "SELECT i.id AS i_id, i.kind, i.registry_id, i.regi
      FROM image_versions v JOIN images i ON i.id = v.image_id LEFT JOIN image_scans s ON s.digest = v.digest";
 
 fn registry_from(row: &AnyRow) -> Result<RegistryRow> {
+    let watched: String = row.try_get("watched")?;
     Ok(RegistryRow {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        watched: serde_json::from_str(&watched).map_err(|e| StoreError::Corrupt(format!("watched images: {e}")))?,
         url: row.try_get("url")?,
         username: row.try_get("username")?,
         password_sealed: row.try_get("password_sealed")?,
@@ -294,8 +301,8 @@ impl ImageStore for SqlStore {
         let _w = self.writing().await;
         sqlx::query(
             "INSERT INTO registries (id, name, url, username, password_sealed, insecure, ca_pem, sync_interval_hours, \
-             sync_state, last_sync_at, last_sync_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             sync_state, last_sync_at, last_sync_error, created_at, updated_at, kind, watched) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&r.id)
         .bind(&r.name)
@@ -310,6 +317,8 @@ impl ImageStore for SqlStore {
         .bind(&r.last_sync_error)
         .bind(r.created_at)
         .bind(r.updated_at)
+        .bind(&r.kind)
+        .bind(serde_json::to_string(&r.watched).unwrap_or_else(|_| "[]".into()))
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
@@ -332,7 +341,7 @@ impl ImageStore for SqlStore {
         let _w = self.writing().await;
         let done = sqlx::query(
             "UPDATE registries SET name = $2, url = $3, username = $4, password_sealed = $5, insecure = $6, \
-             ca_pem = $7, sync_interval_hours = $8, updated_at = $9 WHERE id = $1",
+             ca_pem = $7, sync_interval_hours = $8, updated_at = $9, watched = $10 WHERE id = $1",
         )
         .bind(&r.id)
         .bind(&r.name)
@@ -343,6 +352,7 @@ impl ImageStore for SqlStore {
         .bind(&r.ca_pem)
         .bind(r.sync_interval_hours)
         .bind(r.updated_at)
+        .bind(serde_json::to_string(&r.watched).unwrap_or_else(|_| "[]".into()))
         .execute(&self.pool)
         .await
         .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
@@ -494,11 +504,10 @@ impl ImageStore for SqlStore {
     }
 
     async fn prune_images(&self, registry_id: &str, keep: &[String]) -> Result<u64> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, repository FROM images WHERE registry_id = $1 AND kind = 'private'")
-                .bind(registry_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, repository FROM images WHERE registry_id = $1")
+            .bind(registry_id)
+            .fetch_all(&self.pool)
+            .await?;
         let _w = self.writing().await;
         let mut removed = 0;
         for (id, _) in rows.iter().filter(|(_, repo)| !keep.contains(repo)) {

@@ -9,6 +9,8 @@ fn registry(id: &str, name: &str) -> RegistryRow {
     RegistryRow {
         id: id.into(),
         name: name.into(),
+        kind: "private".into(),
+        watched: Vec::new(),
         url: "https://reg.example:5000".into(),
         username: "alice".into(),
         password_sealed: "v1:sealed".into(),

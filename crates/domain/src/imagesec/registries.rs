@@ -17,6 +17,8 @@ pub fn to_api(r: &RegistryRow) -> Registry {
     Registry {
         id: r.id.clone(),
         name: r.name.clone(),
+        kind: r.kind.clone(),
+        images: r.watched.clone(),
         url: r.url.clone(),
         username: r.username.clone(),
         has_password: !r.password_sealed.is_empty(),
@@ -59,6 +61,55 @@ pub fn host_of(url: &str) -> &str {
     url.split_once("://").map_or(url, |(_, h)| h)
 }
 
+/// Most images an official registry watches.
+const MAX_WATCHED: usize = 500;
+
+/// Whether `reference` is `repository:tag` as the distribution grammar writes them.
+fn valid_watched(reference: &str) -> bool {
+    let Some((repo, tag)) = reference.rsplit_once(':') else { return false };
+    let repo_ok = !repo.is_empty()
+        && repo.len() <= 255
+        && repo.split('/').all(|part| {
+            part.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        });
+    let tag_ok = (1..=128).contains(&tag.len())
+        && tag.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    repo_ok && tag_ok
+}
+
+/// The registry's kind and watched images from a request.
+fn kind_and_watched(input: &RegistryWrite) -> Result<(ImageKind, Vec<String>)> {
+    let kind = match input.kind.as_deref().unwrap_or("private") {
+        "private" => ImageKind::Private,
+        "official" => ImageKind::Official,
+        _ => return Err(DomainError::invalid("kind", "private or official")),
+    };
+    let watched = input.images.clone().unwrap_or_default();
+    match kind {
+        ImageKind::Official if watched.is_empty() || watched.len() > MAX_WATCHED => {
+            Err(DomainError::invalid("images", format!("an official registry watches 1 to {MAX_WATCHED} images")))
+        }
+        ImageKind::Official => match watched.iter().find(|r| !valid_watched(r)) {
+            Some(bad) => Err(DomainError::invalid(
+                "images",
+                format!("{:?} is not repository:tag", bad.chars().take(80).collect::<String>()),
+            )),
+            None => {
+                let mut w = watched;
+                w.sort();
+                w.dedup();
+                Ok((kind, w))
+            }
+        },
+        _ if !watched.is_empty() => {
+            Err(DomainError::invalid("images", "only official registries list images: a private one syncs them all"))
+        }
+        _ => Ok((kind, watched)),
+    }
+}
+
 fn check(input: &RegistryWrite) -> Result<()> {
     let name_ok = (1..=64).contains(&input.name.len())
         && input.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
@@ -83,8 +134,10 @@ fn check(input: &RegistryWrite) -> Result<()> {
 }
 
 impl ImageSecurity {
+    /// Connects a registry and queues its first sync.
     pub async fn add_registry(&self, input: RegistryWrite) -> Result<Registry> {
         check(&input)?;
+        let (kind, watched) = kind_and_watched(&input)?;
         let (url, _) = normalise_url(&input.url, input.insecure)?;
         let now = now_ms();
         let id = uuid::Uuid::new_v4().to_string();
@@ -95,6 +148,8 @@ impl ImageSecurity {
         let row = RegistryRow {
             id,
             name: input.name,
+            kind: kind.as_str().into(),
+            watched,
             url,
             username: input.username.unwrap_or_default(),
             password_sealed,
@@ -108,12 +163,19 @@ impl ImageSecurity {
             updated_at: now,
         };
         self.store.images().create_registry(&row).await.map_err(conflict)?;
+        enqueue(self.store.as_ref(), JobKind::SyncRegistry, &row.id, Priority::New, "registry added").await?;
         Ok(to_api(&row))
     }
 
+    /// Changes a registry (not its kind) and queues a sync.
     pub async fn update_registry(&self, id: &str, input: RegistryWrite) -> Result<Registry> {
         check(&input)?;
         let mut row = self.registry_row(id).await?;
+        let (kind, watched) = kind_and_watched(&input)?;
+        if kind.as_str() != row.kind {
+            return Err(DomainError::invalid("kind", format!("this registry is {}; its kind cannot change", row.kind)));
+        }
+        row.watched = watched;
         let (url, _) = normalise_url(&input.url, input.insecure)?;
         row.name = input.name;
         row.url = url;
@@ -134,6 +196,7 @@ impl ImageSecurity {
         }
         row.updated_at = now_ms();
         self.store.images().update_registry(&row).await.map_err(conflict)?;
+        enqueue(self.store.as_ref(), JobKind::SyncRegistry, &row.id, Priority::New, "registry changed").await?;
         Ok(to_api(&row))
     }
 
@@ -252,17 +315,37 @@ pub async fn all(store: &dyn Store) -> Result<Vec<RegistryRow>> {
 /// What a registry holds: repositories, each with its tags and what they point at.
 type Listing = Vec<(String, Vec<(String, Result<TagInfo, String>)>)>;
 
-fn list(host: &str, options: &OpenOptions) -> Result<Listing, String> {
+/// Lists a registry: every repository and tag of its catalog, or only the watched
+/// `repository:tag` references when `watched` is given.
+fn list(host: &str, options: &OpenOptions, watched: Option<&[String]>) -> Result<Listing, String> {
     let browser = RegistryBrowser::connect(host, options).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for repo in browser.repositories().map_err(|e| e.to_string())? {
-        let tags = match browser.tags(&repo) {
-            Ok(tags) => tags,
-            Err(e) => {
-                tracing::warn!(%host, repository = %repo, error = %e, "cannot list tags");
-                continue;
+    let wanted: Vec<(String, Vec<String>)> = match watched {
+        Some(refs) => {
+            let mut by_repo: Vec<(String, Vec<String>)> = Vec::new();
+            for r in refs {
+                let Some((repo, tag)) = r.rsplit_once(':') else { continue };
+                match by_repo.iter_mut().find(|(name, _)| name == repo) {
+                    Some((_, tags)) => tags.push(tag.to_owned()),
+                    None => by_repo.push((repo.to_owned(), vec![tag.to_owned()])),
+                }
             }
-        };
+            by_repo
+        }
+        None => browser
+            .repositories()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter_map(|repo| match browser.tags(&repo) {
+                Ok(tags) => Some((repo, tags)),
+                Err(e) => {
+                    tracing::warn!(%host, repository = %repo, error = %e, "cannot list tags");
+                    None
+                }
+            })
+            .collect(),
+    };
+    for (repo, tags) in wanted {
         let described = tags
             .into_iter()
             .map(|tag| {
@@ -299,7 +382,8 @@ pub(crate) async fn run_sync(service: &ImageSecurity, registry_id: &str) -> Outc
     let host = host_of(&row.url).to_owned();
     let listing = {
         let host = host.clone();
-        tokio::task::spawn_blocking(move || list(&host, &access.options)).await
+        let watched = (row.kind == ImageKind::Official.as_str()).then(|| row.watched.clone());
+        tokio::task::spawn_blocking(move || list(&host, &access.options, watched.as_deref())).await
     };
     let listing = match listing {
         Ok(Ok(l)) => l,
@@ -329,7 +413,7 @@ async fn record(service: &ImageSecurity, row: &RegistryRow, host: &str, listing:
         let image = store
             .upsert_image(&ImageRow {
                 id: uuid::Uuid::new_v4().to_string(),
-                kind: ImageKind::Private.as_str().into(),
+                kind: row.kind.clone(),
                 registry_id: row.id.clone(),
                 registry_host: host.to_owned(),
                 organisation: organisation_of(&repo),
@@ -385,5 +469,16 @@ mod tests {
         assert!(normalise_url("https://x/path", false).is_err());
         assert!(normalise_url("", false).is_err());
         assert!(normalise_url("https://user@x", false).is_err());
+    }
+
+    #[test]
+    fn watched_references_are_repository_and_tag() {
+        assert!(valid_watched("library/nginx:1.27"));
+        assert!(valid_watched("busybox:latest"));
+        assert!(!valid_watched("library/nginx"));
+        assert!(!valid_watched("Library/nginx:1"));
+        assert!(!valid_watched("../x:1"));
+        assert!(!valid_watched("nginx:-x"));
+        assert!(!valid_watched("nginx@sha256:00"));
     }
 }
