@@ -38,6 +38,28 @@ pub struct Heartbeat {
     /// The policy revision the shield holds; the answer says whether a newer one exists.
     #[serde(default)]
     pub policy_revision: i64,
+    /// The images the node's engine holds (at most 2,000), for the catalogue's local images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_images: Vec<LocalImage>,
+}
+
+/// An image a node's engine holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalImage {
+    /// The engine's image id (`sha256:` of the config).
+    pub id: String,
+    /// `repository:tag` names.
+    #[serde(default)]
+    pub repo_tags: Vec<String>,
+    /// `repository@sha256:…` of the registry manifests it was pulled as.
+    #[serde(default)]
+    pub repo_digests: Vec<String>,
+    #[serde(default)]
+    pub size: u64,
+    /// Creation time, seconds since the epoch.
+    #[serde(default)]
+    pub created: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -46,6 +68,27 @@ pub struct HeartbeatResponse {
     pub policy_revision: i64,
     /// Seconds until the next heartbeat is expected.
     pub interval_seconds: u32,
+    /// Local images (engine ids) the server asks this node to scan and upload.
+    #[serde(default)]
+    pub scan_images: Vec<String>,
+}
+
+/// The result of scanning a local image on its node: the report without vulnerabilities
+/// (the server matches them), packed as `scan::packed` writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalScan {
+    /// The engine's image id, as the node reported it.
+    pub image_id: String,
+    /// zstd-compressed JSON report, base64.
+    pub report: String,
+}
+
+/// The answer to an uploaded scan.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LocalScanResult {
+    /// The digest the result is kept under.
+    pub digest: String,
 }
 
 /// The policies a node's containers need.

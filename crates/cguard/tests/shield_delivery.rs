@@ -6,7 +6,7 @@
 //! The shield talks to the server through a TCP relay on loopback that can hold the
 //! server's answers: that is how "stored, not acknowledged" is made to happen on purpose.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -433,4 +433,83 @@ fn connected_shield_applies_policy_changes_from_the_server() {
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "x", "{out:?}");
     let summary = shield.stop();
     assert!(summary.contains(", 0 left in the spool"), "{summary}");
+}
+
+/// The findings of `cguard scan IMAGE --format json`: (id, package, installed, fixed, urgency).
+fn cli_findings(image: &str, db: &Path) -> (BTreeSet<(String, String, String, String, String)>, usize) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cguard"))
+        .args(["scan", image, "--format", "json", "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["vulnerabilities"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ignored"] != true)
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (text("id"), text("package"), text("installed_version"), text("fixed_version"), text("urgency"))
+        })
+        .collect();
+    (findings, report["inventory"]["packages"].as_array().unwrap().len())
+}
+
+#[test]
+fn a_connected_shield_scans_its_nodes_images_for_the_catalogue() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let image = image();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = crate::common::vulndata_db(&data);
+    let server = Server::start(&data, free_port());
+    let admin = server.admin();
+    assert_eq!(server.call("PUT", "/api/v1/authorization", Some(&admin), None).0, 200);
+    let (_, cluster) =
+        server.call("POST", "/api/v1/clusters", Some(&admin), Some(json!({"name": "local", "kind": "hosts"})));
+    let open = format!("/api/v1/clusters/{}/protection/open", cluster["id"].as_str().unwrap());
+    let (_, opened) = server.call("POST", &open, Some(&admin), Some(json!({"accept_disclaimer": true})));
+    let token = opened["enrolment_token"].as_str().unwrap().to_owned();
+    let shield = Shield::start(&server.base(), &dir.path().join("shield"), Some(&token));
+
+    // The node's images appear as local images; the server asks the node to scan them,
+    // one at a time, and matches the uploaded inventories.
+    let (repository, tag) = image.rsplit_once(':').unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let version = loop {
+        let (s, page) = server.call("GET", &format!("/api/v1/images?kind=local&q={repository}"), Some(&admin), None);
+        assert_eq!(s, 200, "{page}");
+        let found = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["repository"] == repository && v["tag"] == tag && v["scan_status"] == "completed")
+            .cloned();
+        if let Some(v) = found {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "{image} was not scanned by its node: {page}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let (s, report) =
+        server.call("GET", &format!("/api/v1/images/{}/report", version["id"].as_str().unwrap()), Some(&admin), None);
+    assert_eq!(s, 200, "{report}");
+    let (want, packages) = cli_findings(&format!("docker:{image}"), &db);
+    assert!(!want.is_empty());
+    let got: BTreeSet<_> = report["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (text("id"), text("package"), text("installed_version"), text("fixed_version"), text("urgency"))
+        })
+        .collect();
+    assert_eq!(got, want, "the node's scan, matched by the server, equals `cguard scan`");
+    assert_eq!(report["software"].as_array().unwrap().len(), packages);
+    assert_eq!(version["vulnerability_count"].as_u64(), Some(want.len() as u64));
+    shield.stop();
 }

@@ -4,6 +4,7 @@
 //! Architecture invariant: knows nothing of the server's storage.
 
 pub mod format;
+pub mod packed;
 pub mod progress;
 pub mod vulns;
 

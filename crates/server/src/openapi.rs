@@ -87,6 +87,7 @@ use crate::routes::{self, Guard};
         shield::heartbeat,
         shield::policies,
         shield::ingest,
+        shield::upload_scan,
     ),
     components(schemas(api::Problem))
 )]

@@ -271,6 +271,7 @@ pub fn all() -> Vec<Route> {
         r(M::POST, "/api/v1/shield/heartbeat", Node, || post(shield::heartbeat)),
         r(M::GET, "/api/v1/shield/policies", Node, || get(shield::policies)),
         r(M::POST, "/api/v1/shield/events", Node, || post(shield::ingest)),
+        r(M::POST, "/api/v1/shield/scans", Node, || post(shield::upload_scan)),
     ]
 }
 

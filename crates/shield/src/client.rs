@@ -97,6 +97,10 @@ impl ServerClient {
         self.call::<(), _>("the policy fetch", reqwest::Method::GET, "/api/v1/shield/policies", None)
     }
 
+    pub fn upload_scan(&self, scan: &api::shield::LocalScan) -> Result<api::shield::LocalScanResult, ClientError> {
+        self.call("the scan upload", reqwest::Method::POST, "/api/v1/shield/scans", Some(scan))
+    }
+
     pub fn ingest(&self, batch: &EventBatch) -> Result<IngestResult, ClientError> {
         self.call("the event batch", reqwest::Method::POST, "/api/v1/shield/events", Some(batch))
     }

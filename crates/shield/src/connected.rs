@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientError, ServerClient};
 use crate::engines::Engines;
+use crate::local_scan::LocalScanner;
 use crate::policy::{Policy, from_server};
 use crate::private_file::write_private;
 use crate::spool::{Spool, Spooled};
@@ -127,7 +128,12 @@ pub fn establish(config: &ConnectConfig, facts: serde_json::Value) -> Result<Nod
         if config.cluster.as_ref().is_some_and(|c| *c != saved.cluster_id) {
             return false;
         }
-        let beat = Heartbeat { shield_version: SHIELD_VERSION.to_owned(), facts: facts.clone(), policy_revision: 0 };
+        let beat = Heartbeat {
+            shield_version: SHIELD_VERSION.to_owned(),
+            facts: facts.clone(),
+            policy_revision: 0,
+            local_images: Vec::new(),
+        };
         // Only a refusal of the credential sends the node to enrol again; a server that
         // cannot be reached now says nothing about the credential.
         !matches!(client.clone().with_credential(saved.credential.clone()).heartbeat(&beat), Err(e) if e.is_unauthorised())
@@ -189,6 +195,16 @@ pub fn node_facts(engines: &Engines, spool: Option<&Spool>) -> serde_json::Value
     facts
 }
 
+/// The images of the node's Docker engine, for the catalogue's local images.
+fn local_images(engines: &Engines) -> Vec<api::shield::LocalImage> {
+    let mut images = engines.docker.local_images().unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "cannot list the Docker engine's images");
+        Vec::new()
+    });
+    images.truncate(2000);
+    images
+}
+
 /// Counters of the background work, for the summary at stop.
 #[derive(Debug, Default)]
 pub struct Delivery {
@@ -218,6 +234,7 @@ pub fn initial_policies(client: &ServerClient, engines: &Engines, state_dir: &Pa
         shield_version: SHIELD_VERSION.to_owned(),
         facts: node_facts(engines, None),
         policy_revision: 0,
+        local_images: local_images(engines),
     });
     match client.policies() {
         Ok(p) => {
@@ -260,8 +277,12 @@ impl Connected {
         let delivery = Arc::new(Delivery::default());
         let heartbeats = {
             let (client, spool, stop) = (client.clone(), Arc::clone(&spool), Arc::clone(&stop));
+            let docker_host = format!("unix://{}", engines.docker.socket().display());
+            let scanner = LocalScanner::start(client.clone(), Some(docker_host))?;
             std::thread::Builder::new().name("shield-heartbeat".into()).spawn(move || {
-                heartbeat_loop(&client, &engines, &spool, &state_dir.join("policies.json"), revision, &policy_tx, &stop)
+                let cache = state_dir.join("policies.json");
+                heartbeat_loop(&client, &engines, &spool, &cache, revision, &policy_tx, &scanner, &stop);
+                scanner.stop();
             })?
         };
         let sender = {
@@ -303,6 +324,7 @@ fn heartbeat_loop(
     cache_file: &Path,
     mut revision: i64,
     policy_tx: &Sender<Vec<Policy>>,
+    scanner: &LocalScanner,
     stop: &AtomicBool,
 ) {
     let mut interval = Duration::from_secs(10);
@@ -316,12 +338,20 @@ fn heartbeat_loop(
         if last_beat.is_none_or(|t| t.elapsed() >= interval) || images_changed {
             last_beat = Some(Instant::now());
             let images = facts["images"].clone();
-            let beat = Heartbeat { shield_version: SHIELD_VERSION.to_owned(), facts, policy_revision: revision };
+            let beat = Heartbeat {
+                shield_version: SHIELD_VERSION.to_owned(),
+                facts,
+                policy_revision: revision,
+                local_images: local_images(engines),
+            };
             match client.heartbeat(&beat) {
                 Ok(answer) => {
                     if failing {
                         tracing::info!("the server answers heartbeats again");
                         failing = false;
+                    }
+                    for id in &answer.scan_images {
+                        scanner.request(id);
                     }
                     interval = Duration::from_secs(u64::from(answer.interval_seconds.clamp(1, 3600)));
                     if answer.policy_revision != revision || images_changed {

@@ -33,6 +33,7 @@ pub mod engines;
 pub mod environment;
 mod error;
 pub mod finding;
+pub mod local_scan;
 pub mod miner;
 pub mod output;
 pub mod paths;

@@ -1,11 +1,9 @@
-//! Stored results: a scan's report without vulnerabilities (zstd-compressed JSON), its
+//! Stored results: a scan's report without vulnerabilities (`scan::packed`), its
 //! counts, and matching it against the current database, once per database version.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use base64::Engine as _;
 use scan::Report;
 use scan::vulns::VulnReport;
 use store::{FoundCounts, MatchCounts};
@@ -14,28 +12,13 @@ use super::ImageSecurity;
 use crate::jobs::worker::Outcome;
 use crate::vulns::Loaded;
 
-/// Largest decompressed report read back (a stored report is the server's own data; the
-/// bound keeps a corrupt row from taking the process down).
-const MAX_REPORT_BYTES: u64 = 1 << 30;
-
-/// A report as stored: JSON, zstd, base64.
+/// A report as stored.
 pub fn encode(report: &Report) -> Result<String, String> {
-    let json = serde_json::to_vec(report).map_err(|e| format!("encoding the report: {e}"))?;
-    let packed = zstd::bulk::compress(&json, 3).map_err(|e| format!("compressing the report: {e}"))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(packed))
+    scan::packed::pack(report)
 }
 
 pub fn decode(stored: &str) -> Result<Report, String> {
-    let packed = base64::engine::general_purpose::STANDARD
-        .decode(stored)
-        .map_err(|e| format!("stored report is not base64: {e}"))?;
-    let mut json = Vec::new();
-    zstd::stream::Decoder::new(packed.as_slice())
-        .map_err(|e| format!("stored report: {e}"))?
-        .take(MAX_REPORT_BYTES)
-        .read_to_end(&mut json)
-        .map_err(|e| format!("stored report is corrupt: {e}"))?;
-    serde_json::from_slice(&json).map_err(|e| format!("stored report is not valid: {e}"))
+    scan::packed::unpack(stored)
 }
 
 /// What a report found besides vulnerabilities.

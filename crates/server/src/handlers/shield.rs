@@ -1,7 +1,10 @@
 //! The shields' side of the API: enrolment with a cluster's token, heartbeats, policy
 //! fetch, and batched event ingest that is idempotent by event id.
 
-use api::shield::{EnrolRequest, EnrolResponse, EventBatch, Heartbeat, HeartbeatResponse, IngestResult, NodePolicies};
+use api::shield::{
+    EnrolRequest, EnrolResponse, EventBatch, Heartbeat, HeartbeatResponse, IngestResult, LocalImage, LocalScan,
+    LocalScanResult, NodePolicies,
+};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -91,11 +94,44 @@ pub async fn heartbeat(
     if body.shield_version.len() > 64 {
         return Err(ApiError::invalid("shield_version", "at most 64 characters"));
     }
-    st.store.heartbeat(&node.id, &body.shield_version, &facts_text(&body.facts)?, now_ms()).await?;
+    facts_text(&body.facts)?;
+    domain::imagesec::local::validate(&body.local_images)?;
+    let previous = reported_images(node);
+    // The node's images are kept with its facts: its scans are checked against them.
+    let mut facts = if body.facts.is_object() { body.facts.clone() } else { serde_json::json!({}) };
+    facts["local_images"] = serde_json::to_value(&body.local_images).unwrap_or_default();
+    st.store.heartbeat(&node.id, &body.shield_version, &facts.to_string(), now_ms()).await?;
+    let scan_images = if body.local_images.is_empty() {
+        Vec::new()
+    } else {
+        st.images.node_images(previous.as_deref(), &body.local_images).await?
+    };
     Ok(Json(HeartbeatResponse {
         policy_revision: st.store.policy_revision().await?,
         interval_seconds: (st.config.heartbeat_timeout_seconds / 6).max(1),
+        scan_images,
     }))
+}
+
+/// The images a node reported in its last heartbeat.
+fn reported_images(node: &store::NodeRow) -> Option<Vec<LocalImage>> {
+    let facts: serde_json::Value = serde_json::from_str(&node.facts).ok()?;
+    serde_json::from_value(facts.get("local_images")?.clone()).ok()
+}
+
+/// Upload the scan of a local image the server asked for (the report without
+/// vulnerabilities, which the server matches). Uploading the same scan again replaces it.
+#[utoipa::path(post, path = "/api/v1/shield/scans", tag = "shield", request_body = LocalScan,
+    responses((status = 200, body = LocalScanResult)))]
+pub async fn upload_scan(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<LocalScan>,
+) -> ApiResult<Json<LocalScanResult>> {
+    let node = node_of(&caller)?;
+    let reported = reported_images(node).unwrap_or_default();
+    let digest = st.images.local_scan(&reported, &body).await?;
+    Ok(Json(LocalScanResult { digest }))
 }
 
 /// The policies this node's containers need: those associated with an image the node

@@ -294,6 +294,37 @@ impl DockerClient {
         Ok(out)
     }
 
+    /// The images the engine holds, with their ids, names and sizes.
+    pub fn local_images(&self) -> Result<Vec<api::shield::LocalImage>, DockerError> {
+        let value = self.get_json("/images/json")?;
+        let list = value
+            .as_array()
+            .ok_or_else(|| DockerError::Answer { target: "/images/json".into(), message: "not a JSON array".into() })?;
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str())
+                .filter(|r| !r.starts_with("<none>"))
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut out: Vec<api::shield::LocalImage> = list
+            .iter()
+            .filter_map(|i| {
+                Some(api::shield::LocalImage {
+                    id: i["Id"].as_str()?.to_owned(),
+                    repo_tags: names(&i["RepoTags"]),
+                    repo_digests: names(&i["RepoDigests"]),
+                    size: i["Size"].as_u64().unwrap_or(0),
+                    created: i["Created"].as_i64().unwrap_or(0),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
     /// Opens the container event stream (create, start, die, destroy).
     pub fn events(&self) -> Result<EventStream, DockerError> {
         let filters = r#"{"type":["container"],"event":["create","start","die","destroy"]}"#;
