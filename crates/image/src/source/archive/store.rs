@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::layer::Counting;
 use crate::path::{join_in_root, parent};
 use crate::{Compression, Error, Limits, sniff};
 
@@ -262,7 +263,7 @@ fn decompress(path: &Path, input: File, compression: Compression, mut out: File,
                 limits.max_layer_bytes
             )));
         }
-        if written >= limits.ratio_floor_bytes && written / consumed.get().max(1) > limits.max_compression_ratio {
+        if limits.ratio_exceeded(written, consumed.get()) {
             return Err(Error::Format(format!(
                 "{} looks like a decompression bomb: it expands more than {}-fold",
                 path.display(),
@@ -271,30 +272,6 @@ fn decompress(path: &Path, input: File, compression: Compression, mut out: File,
         }
         out.write_all(buf.get(..n).unwrap_or_default())
             .map_err(|e| Error::io(format!("writing the decompressed copy of {}", path.display()), e))?;
-    }
-}
-
-/// Counts the compressed bytes the decoder consumes.
-struct Counting<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
-}
-
-impl<R: io::BufRead> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.set(self.count.get().saturating_add(n as u64));
-        Ok(n)
-    }
-}
-
-impl<R: io::BufRead> io::BufRead for Counting<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amount: usize) {
-        self.count.set(self.count.get().saturating_add(amount as u64));
-        self.inner.consume(amount);
     }
 }
 
