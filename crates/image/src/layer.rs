@@ -150,13 +150,13 @@ fn walk_tar<R: Read + Seek>(
     limits: &Limits,
     visitor: &mut dyn LayerVisitor,
 ) -> Result<u64, Error> {
-    let budget = HeaderBudget { limit: limits.max_member_header_bytes, ..HeaderBudget::default() };
-    let mut archive = tar::Archive::new(Metered { inner: source, budget: &budget });
+    let budget = HeaderBudget::new(limits.max_member_header_bytes);
+    let mut archive = tar::Archive::new(Metered::new(source, &budget));
     let mut entries = archive.entries_with_seek().map_err(|e| Error::layer(layer, e))?;
     let mut ordinal = 0u64;
     while let Some(item) = budget.measure(|| entries.next()) {
         let mut entry = item.map_err(|e| {
-            if budget.exceeded.get() {
+            if budget.exceeded() {
                 Error::HeadersTooLarge { layer, limit: limits.max_member_header_bytes }
             } else {
                 Error::layer(layer, e)
@@ -366,7 +366,7 @@ impl<R: Read> Seek for Forward<R> {
 
 /// Bytes the tar reader may read while it looks for the next member: see [`walk_tar`].
 #[derive(Debug, Default)]
-struct HeaderBudget {
+pub(crate) struct HeaderBudget {
     limit: u64,
     armed: Cell<bool>,
     used: Cell<u64>,
@@ -374,9 +374,19 @@ struct HeaderBudget {
 }
 
 impl HeaderBudget {
+    pub(crate) fn new(limit: u64) -> Self {
+        HeaderBudget { limit, ..HeaderBudget::default() }
+    }
+
+    /// Whether the last [`measure`](Self::measure)d step failed for want of budget.
+    pub(crate) fn exceeded(&self) -> bool {
+        self.exceeded.get()
+    }
+
     /// Runs `f` (one step of the tar reader) with the budget counting from zero.
-    fn measure<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn measure<T>(&self, f: impl FnOnce() -> T) -> T {
         self.used.set(0);
+        self.exceeded.set(false);
         self.armed.set(true);
         let out = f();
         self.armed.set(false);
@@ -386,9 +396,15 @@ impl HeaderBudget {
 
 /// The tar reader's source: reads are counted against the [`HeaderBudget`] while it is
 /// armed; seeks (skipped contents) are not.
-struct Metered<'b, R> {
+pub(crate) struct Metered<'b, R> {
     inner: R,
     budget: &'b HeaderBudget,
+}
+
+impl<'b, R> Metered<'b, R> {
+    pub(crate) fn new(inner: R, budget: &'b HeaderBudget) -> Self {
+        Metered { inner, budget }
+    }
 }
 
 impl<R: Read> Read for Metered<'_, R> {

@@ -606,6 +606,26 @@ fn truncated_stream_is_an_error_where_a_skip_runs_out() {
     }
 }
 
+#[test]
+fn long_name_bomb_in_the_outer_archive_is_refused_when_opened() {
+    // A docker archive whose member list holds an 8 MiB GNU long name: indexing the
+    // archive must not read it into memory.
+    let mut built = docker_save(&[Layer::new().file("a", b"x").tar()], "t:1", Save::Legacy);
+    built.members.put(&"n".repeat(8 << 20), b"junk".to_vec());
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("image.tar");
+    built.members.write_tar(&path);
+    let Err(err) = open(format!("docker-archive:{}", path.display())) else { panic!("the archive was opened") };
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "malformed image: {} has a member whose headers (PAX extended header, GNU long name or long link) \
+             exceed 1048576 bytes",
+            path.display()
+        )
+    );
+}
+
 /// Records the regular files it is offered; reads their content only if `read` is set.
 #[derive(Default)]
 struct Offered {
