@@ -3,7 +3,7 @@
 //! [`LayerVisitor`] asks for. Nothing is ever written to disk.
 
 use std::cell::Cell;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
@@ -90,23 +90,25 @@ pub fn apply_layer(
     let mut buffered = BufReader::with_capacity(128 * 1024, &mut stored);
     let head = buffered.fill_buf().map_err(|e| Error::layer(layer, e))?;
     let compression = sniff(head);
+    let consumed = Rc::new(Cell::new(0u64));
+    let counted = Counting { inner: buffered, count: consumed.clone() };
     let decoder: Box<dyn Read + '_> = match compression {
-        Compression::None => Box::new(buffered),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::None => Box::new(counted),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| Error::layer(layer, e))?)
+            Box::new(zstd::stream::read::Decoder::with_buffer(counted).map_err(|e| Error::layer(layer, e))?)
         }
     };
     let tripped = Rc::new(Cell::new(false));
-    let bounded = Bounded { inner: decoder, left: limits.max_layer_bytes, tripped: tripped.clone() };
+    let bounded = Bounded { inner: decoder, produced: 0, consumed, limits, tripped: tripped.clone() };
     let mut tar_stream = Hashing::new(bounded, expected.diff_id.is_some());
     let bomb = || Error::Bomb { layer, limit: limits.max_layer_bytes };
-    let entries = match walk_tar(tree, layer, &mut tar_stream, limits, visitor) {
+    let entries = match walk_tar(tree, layer, Forward { inner: &mut tar_stream, pos: 0 }, limits, visitor) {
         Err(_) if tripped.get() => return Err(bomb()),
         other => other?,
     };
     // Drain the tar padding and anything after the end marker so that the digests cover
-    // the whole blob.
+    // the whole blob (and the limits the whole stream).
     io::copy(&mut tar_stream, &mut io::sink())
         .map_err(|e| if tripped.get() { bomb() } else { Error::layer(layer, e) })?;
     let tar_bytes = tar_stream.count;
@@ -114,7 +116,6 @@ pub fn apply_layer(
     drop(tar_stream);
     io::copy(&mut stored, &mut io::sink()).map_err(|e| Error::layer(layer, e))?;
     let stored_bytes = stored.count;
-    check_ratio(layer, compression, stored_bytes, tar_bytes, limits)?;
     check_digest(layer, "diff_id", expected.diff_id, diff_id.as_deref())?;
     check_digest(layer, "blob", expected.blob, stored.finish().as_deref())?;
     Ok(LayerStats { entries, stored_bytes, tar_bytes })
@@ -132,41 +133,35 @@ fn check_digest(layer: u32, what: &str, want: Option<&str>, got: Option<&str>) -
     }
 }
 
-fn check_ratio(layer: u32, compression: Compression, stored: u64, tar: u64, limits: &Limits) -> Result<(), Error> {
-    if compression == Compression::None || tar < limits.ratio_floor_bytes {
-        return Ok(());
-    }
-    if tar / stored.max(1) > limits.max_compression_ratio {
-        return Err(Error::Bomb { layer, limit: limits.max_layer_bytes });
-    }
-    Ok(())
-}
-
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
-fn walk_tar(
+/// Walks the members of a tar stream into `tree`.
+///
+/// `source` seeks over what nobody reads (a seek in a local file, reading and discarding in
+/// a stream), so everything the tar reader reads while it looks for the next member is that
+/// member's headers, which it keeps in memory: GNU long names and links and PAX extended
+/// headers. [`Metered`] counts those bytes and refuses the member past
+/// `max_member_header_bytes`, before the tar reader has buffered more than that.
+fn walk_tar<R: Read + Seek>(
     tree: &mut FileTree,
     layer: u32,
-    stream: &mut dyn Read,
+    source: R,
     limits: &Limits,
     visitor: &mut dyn LayerVisitor,
 ) -> Result<u64, Error> {
-    let mut archive = tar::Archive::new(stream);
-    let entries = archive.entries().map_err(|e| Error::layer(layer, e))?;
-    walk_entries(tree, layer, entries, limits, visitor)
-}
-
-fn walk_entries<R: Read>(
-    tree: &mut FileTree,
-    layer: u32,
-    entries: tar::Entries<'_, R>,
-    limits: &Limits,
-    visitor: &mut dyn LayerVisitor,
-) -> Result<u64, Error> {
+    let budget = HeaderBudget::new(limits.max_member_header_bytes);
+    let mut archive = tar::Archive::new(Metered::new(source, &budget));
+    let mut entries = archive.entries_with_seek().map_err(|e| Error::layer(layer, e))?;
     let mut ordinal = 0u64;
-    for item in entries {
-        let mut entry = item.map_err(|e| Error::layer(layer, e))?;
+    while let Some(item) = budget.measure(|| entries.next()) {
+        let mut entry = item.map_err(|e| {
+            if budget.exceeded() {
+                Error::HeadersTooLarge { layer, limit: limits.max_member_header_bytes }
+            } else {
+                Error::layer(layer, e)
+            }
+        })?;
         if ordinal >= limits.max_entries_per_layer {
             return Err(Error::TooManyEntries { layer, limit: limits.max_entries_per_layer });
         }
@@ -267,24 +262,172 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Reader that fails once more than `limit` bytes have come out of it: the defence
-/// against decompression bombs, which never allocates more than one buffer.
+/// The decompressed side of a layer: fails once more than `max_layer_bytes` have come out
+/// of it or, past the ratio floor, once the output exceeds the compression ratio limit
+/// times the compressed bytes consumed so far (counted by [`Counting`]). The defence
+/// against decompression bombs: it stops them while they stream, and never buffers.
 /// The tar reader wraps I/O errors in its own, so the bound reports through `tripped`.
-struct Bounded<R> {
+struct Bounded<'l, R> {
     inner: R,
-    left: u64,
+    produced: u64,
+    consumed: Rc<Cell<u64>>,
+    limits: &'l Limits,
     tripped: Rc<Cell<bool>>,
 }
 
-impl<R: Read> Read for Bounded<R> {
+impl<R: Read> Read for Bounded<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.tripped.get() {
+            return Err(io::Error::other("decompression limit exceeded"));
+        }
         let n = self.inner.read(buf)?;
-        if n as u64 > self.left {
+        self.produced = self.produced.saturating_add(n as u64);
+        if self.produced > self.limits.max_layer_bytes {
             self.tripped.set(true);
             return Err(io::Error::other("decompressed size limit exceeded"));
         }
-        self.left -= n as u64;
+        if self.limits.ratio_exceeded(self.produced, self.consumed.get()) {
+            self.tripped.set(true);
+            return Err(io::Error::other("compression ratio limit exceeded"));
+        }
         Ok(n)
+    }
+}
+
+/// Counts the compressed bytes a decoder consumes (read, or taken from the buffer).
+pub(crate) struct Counting<R> {
+    pub(crate) inner: R,
+    pub(crate) count: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get().saturating_add(n as u64));
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amount: usize) {
+        self.count.set(self.count.get().saturating_add(amount as u64));
+        self.inner.consume(amount);
+    }
+}
+
+/// A stream made seekable forwards, by reading and discarding: the tar reader then skips
+/// the contents nobody wants by seeking, as it does in a local file, so that what it reads
+/// is only headers and the contents handed to visitors.
+struct Forward<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read> Read for Forward<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Seek for Forward<R> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            io::SeekFrom::End(_) => None,
+        };
+        let mut left = match target {
+            Some(t) if t >= self.pos => t - self.pos,
+            _ => return Err(io::Error::new(io::ErrorKind::Unsupported, "a layer stream only seeks forwards")),
+        };
+        let mut buf = [0u8; 32 * 1024];
+        while left > 0 {
+            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+            match self.inner.read(&mut buf[..want]) {
+                Ok(0) => {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected EOF: the layer is truncated"));
+                }
+                Ok(n) => {
+                    self.pos += n as u64;
+                    left -= n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.pos)
+    }
+}
+
+/// Bytes the tar reader may read while it looks for the next member: see [`walk_tar`].
+#[derive(Debug, Default)]
+pub(crate) struct HeaderBudget {
+    limit: u64,
+    armed: Cell<bool>,
+    used: Cell<u64>,
+    exceeded: Cell<bool>,
+}
+
+impl HeaderBudget {
+    pub(crate) fn new(limit: u64) -> Self {
+        HeaderBudget { limit, ..HeaderBudget::default() }
+    }
+
+    /// Whether the last [`measure`](Self::measure)d step failed for want of budget.
+    pub(crate) fn exceeded(&self) -> bool {
+        self.exceeded.get()
+    }
+
+    /// Runs `f` (one step of the tar reader) with the budget counting from zero.
+    pub(crate) fn measure<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.used.set(0);
+        self.exceeded.set(false);
+        self.armed.set(true);
+        let out = f();
+        self.armed.set(false);
+        out
+    }
+}
+
+/// The tar reader's source: reads are counted against the [`HeaderBudget`] while it is
+/// armed; seeks (skipped contents) are not.
+pub(crate) struct Metered<'b, R> {
+    inner: R,
+    budget: &'b HeaderBudget,
+}
+
+impl<'b, R> Metered<'b, R> {
+    pub(crate) fn new(inner: R, budget: &'b HeaderBudget) -> Self {
+        Metered { inner, budget }
+    }
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let budget = self.budget;
+        if !budget.armed.get() || buf.is_empty() {
+            return self.inner.read(buf);
+        }
+        let left = budget.limit.saturating_sub(budget.used.get());
+        if left == 0 {
+            budget.exceeded.set(true);
+            return Err(io::Error::other("member headers exceed the size limit"));
+        }
+        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        budget.used.set(budget.used.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Metered<'_, R> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(to)
     }
 }
 
@@ -323,11 +466,7 @@ pub fn apply_layer_range(
             hasher: std::thread::spawn(move || hash_range(&file, offset, len)),
         }
     });
-    let mut archive = tar::Archive::new(Range::new(file, offset, len));
-    let walked = archive
-        .entries_with_seek()
-        .map_err(|e| Error::layer(layer, e))
-        .and_then(|entries| walk_entries(tree, layer, entries, limits, visitor));
+    let walked = walk_tar(tree, layer, Range::new(file, offset, len), limits, visitor);
     match walked {
         Ok(entries) => Ok((LayerStats { entries, stored_bytes: len, tar_bytes: len }, pending)),
         Err(e) => {

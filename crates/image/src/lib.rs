@@ -47,6 +47,10 @@ pub enum Error {
     Bomb { layer: u32, limit: u64 },
     #[error("layer {layer} has more than {limit} entries")]
     TooManyEntries { layer: u32, limit: u64 },
+    #[error(
+        "layer {layer} has a member whose headers (PAX extended header, GNU long name or long link) exceed {limit} bytes"
+    )]
+    HeadersTooLarge { layer: u32, limit: u64 },
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
     DigestMismatch { what: String, expected: String, actual: String },
     #[error("malformed image: {0}")]
@@ -76,12 +80,22 @@ impl Error {
 pub struct Limits {
     /// Largest uncompressed tar stream of one layer.
     pub max_layer_bytes: u64,
-    /// Largest uncompressed-to-stored ratio accepted once a layer passes
-    /// `ratio_floor_bytes` (real layers compress 2–10×; zero-filled bombs 1000×).
+    /// Largest uncompressed-to-stored ratio (real layers compress 2–10×; zero-filled bombs
+    /// 1000×). Checked while a compressed layer streams, against the compressed bytes
+    /// consumed so far, once `ratio_floor_bytes` have come out of the decompressor: a bomb
+    /// is refused after `ratio_floor_bytes`, not after the walk of the whole layer.
     pub max_compression_ratio: u64,
     pub ratio_floor_bytes: u64,
     /// Most tar members in one layer.
     pub max_entries_per_layer: u64,
+    /// Most bytes of headers that describe one tar member: its header block and its PAX
+    /// extended header, GNU long name and GNU long link (blocks and contents), plus GNU
+    /// sparse extension blocks. The tar reader holds these in memory, so this is what one
+    /// member can make a scan allocate. A name needs at most `PATH_MAX` (4096 bytes), but a
+    /// PAX header also carries the member's extended attributes (`SCHILY.xattr.*`), whose
+    /// values Linux caps at 64 KiB each (`XATTR_SIZE_MAX`): 1 MiB leaves room for a dozen
+    /// of the largest.
+    pub max_member_header_bytes: u64,
     /// Largest manifest, index or config document accepted.
     pub max_document_bytes: u64,
 }
@@ -93,8 +107,17 @@ impl Default for Limits {
             max_compression_ratio: 250,
             ratio_floor_bytes: 256 << 20,
             max_entries_per_layer: 2_000_000,
+            max_member_header_bytes: 1 << 20,
             max_document_bytes: 16 << 20,
         }
+    }
+}
+
+impl Limits {
+    /// Whether `produced` decompressed bytes from `consumed` compressed ones exceed the
+    /// compression ratio limit (never below the ratio floor).
+    pub(crate) fn ratio_exceeded(&self, produced: u64, consumed: u64) -> bool {
+        produced >= self.ratio_floor_bytes && produced / consumed.max(1) > self.max_compression_ratio
     }
 }
 

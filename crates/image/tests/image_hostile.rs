@@ -376,3 +376,303 @@ fn oversized_documents_are_refused_before_reading() {
     let err = open(format!("docker-archive:{}", path.display())).unwrap_err();
     assert!(err.to_string().contains("manifest.json is 16777227 bytes, more than the"), "{err}");
 }
+
+/// A blob made of separately compressed pieces, each repeated: gzip members (and zstd
+/// frames) may follow one another, so the blob expands to `Σ piece × times` bytes while
+/// each piece is compressed once.
+fn repeated(comp: Comp, pieces: &[(&[u8], usize)]) -> Vec<u8> {
+    let mut blob = Vec::new();
+    for (piece, times) in pieces {
+        let one = compress(piece, comp);
+        for _ in 0..*times {
+            blob.extend_from_slice(&one);
+        }
+    }
+    blob
+}
+
+/// One 512-byte header block, checksummed.
+fn block(mut h: tar::Header) -> Vec<u8> {
+    h.set_cksum();
+    h.as_bytes().to_vec()
+}
+
+fn member_header(name: &str, kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(name).unwrap();
+    h.set_entry_type(kind);
+    h.set_mode(0o644);
+    h.set_size(size);
+    h
+}
+
+/// A GNU long name (`L`) or long link (`K`) header announcing `size` bytes.
+fn gnu_extension(kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    let name = b"././@LongLink";
+    h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+    h.set_entry_type(kind);
+    h.set_mode(0o644);
+    h.set_size(size);
+    h
+}
+
+/// Zero bytes that pad `len` bytes of member data to a whole block.
+fn padding(len: u64) -> Vec<u8> {
+    vec![0; ((512 - len % 512) % 512) as usize]
+}
+
+const MIB: usize = 1 << 20;
+
+/// The uncompressed pieces of a layer whose one member is described by an extension
+/// header of `mib` MiB of `a`s: a PAX header (one huge xattr), a GNU long name or a GNU
+/// long link. Returns (prefix, the 1 MiB chunk repeated `mib` times, suffix).
+fn header_bomb(case: &str, mib: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let value_len = (mib * MIB) as u64;
+    let (prefix, mut suffix, payload_len, member) = match case {
+        "pax" => {
+            // One record, `LEN SCHILY.xattr.user.bomb=VALUE\n`, LEN counting its own digits.
+            let key = "SCHILY.xattr.user.bomb";
+            let rest = key.len() as u64 + 3 + value_len;
+            let mut digits = 1;
+            while (rest + digits).to_string().len() as u64 > digits {
+                digits += 1;
+            }
+            let record_len = rest + digits;
+            let mut prefix = block(member_header("PaxHeaders/victim", tar::EntryType::XHeader, record_len));
+            prefix.extend_from_slice(format!("{record_len} {key}=").as_bytes());
+            (prefix, b"\n".to_vec(), record_len, member_header("victim", tar::EntryType::Regular, 0))
+        }
+        "long-name" => (
+            block(gnu_extension(tar::EntryType::GNULongName, value_len + 1)),
+            b"\0".to_vec(),
+            value_len + 1,
+            member_header("victim", tar::EntryType::Regular, 0),
+        ),
+        "long-link" => {
+            let mut link = member_header("victim", tar::EntryType::Symlink, 0);
+            link.set_link_name("short").unwrap();
+            (block(gnu_extension(tar::EntryType::GNULongLink, value_len + 1)), b"\0".to_vec(), value_len + 1, link)
+        }
+        other => panic!("unknown case {other}"),
+    };
+    suffix.extend(padding(payload_len));
+    suffix.extend(block(member));
+    suffix.extend([0; 1024]);
+    (prefix, vec![b'a'; MIB], suffix)
+}
+
+/// Set in a child process that runs one extension-header bomb alone, so that the peak
+/// memory it measures is the scan's own and not that of tests running beside it.
+const BOMB_CASE: &str = "CGUARD_TEST_HEADER_BOMB";
+
+/// Peak resident memory of this process, in bytes (`VmHWM`).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// Scans a gzip layer of a few hundred KiB whose PAX header, GNU long name or long link
+/// expands to 384 MiB, and checks (in the child) that it is refused, early, without the
+/// memory the header would take.
+fn header_bomb_case(case: &str) {
+    let (prefix, chunk, suffix) = header_bomb(case, 384);
+    let blob = repeated(Comp::Gzip, &[(&prefix, 1), (&chunk, 384), (&suffix, 1)]);
+    assert!(blob.len() < 1 << 20, "bomb blob is {} bytes", blob.len());
+    let before = peak_rss();
+    let mut rest = blob.as_slice();
+    let result =
+        apply_layer(&mut FileTree::new(), 2, &mut rest, &Expected::default(), &Limits::default(), &mut NoContent);
+    let growth = peak_rss().saturating_sub(before);
+    let consumed = blob.len() - rest.len();
+    assert!(growth < 64 << 20, "{case}: peak memory grew by {} MiB", growth >> 20);
+    assert!(consumed * 2 < blob.len(), "{case}: read {consumed} of the blob's {} bytes", blob.len());
+    let Err(err) = result else { panic!("{case}: the bomb was accepted") };
+    assert!(matches!(err, Error::HeadersTooLarge { layer: 2, limit: 1_048_576 }), "{case}: {err:?}");
+    assert_eq!(
+        err.to_string(),
+        "layer 2 has a member whose headers (PAX extended header, GNU long name or long link) exceed 1048576 bytes",
+        "{case}"
+    );
+    println!("header bomb {case}: refused, peak memory +{} KiB", growth >> 10);
+}
+
+#[test]
+fn extension_header_bombs_are_refused_early_with_bounded_memory() {
+    if let Ok(case) = std::env::var(BOMB_CASE) {
+        header_bomb_case(&case);
+        return;
+    }
+    let me = module_path!().split_once("::").map_or(module_path!(), |(_, m)| m);
+    let test = format!("{me}::extension_header_bombs_are_refused_early_with_bounded_memory");
+    let mut failed = Vec::new();
+    for case in ["pax", "long-name", "long-link"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+            .env(BOMB_CASE, case)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // The child ran the case (not zero tests) and the case held.
+        if !out.status.success() || !stdout.contains(&format!("header bomb {case}: refused")) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let why = stderr.lines().find(|l| l.contains(case)).unwrap_or(&stderr).to_owned();
+            failed.push(why);
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// The same bomb, uncompressed in a docker archive: read with seeks, it is refused too.
+#[test]
+fn long_name_bomb_in_a_local_uncompressed_layer_is_refused() {
+    let (prefix, chunk, suffix) = header_bomb("long-name", 8);
+    let mut layer = prefix;
+    for _ in 0..8 {
+        layer.extend_from_slice(&chunk);
+    }
+    layer.extend(suffix);
+    let ok = Layer::new().file("ok", b"fine").tar();
+    let (result, rec) = read_layers(&[ok, layer], &Limits::default());
+    let Err(err) = result else { panic!("the long name was accepted") };
+    assert!(matches!(err, Error::HeadersTooLarge { layer: 1, limit: 1_048_576 }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "layer 1 has a member whose headers (PAX extended header, GNU long name or long link) exceed 1048576 bytes"
+    );
+    assert_eq!(rec.seen.len(), 1);
+}
+
+#[test]
+fn large_but_legitimate_member_headers_are_read_and_the_limit_is_a_setting() {
+    // A PAX header with a 200 KiB extended attribute and a 5000-byte path, a GNU long
+    // name and a GNU long link: all well under the default limit.
+    let deep = format!("{}/file", "d".repeat(4995));
+    let long = format!("opt/{}", "n".repeat(3000));
+    let target = format!("/{}", "t".repeat(2000));
+    let xattr = vec![b'x'; 200 << 10];
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append_pax_extensions([("SCHILY.xattr.user.big", xattr.as_slice()), ("path", deep.as_bytes())]).unwrap();
+    let mut h = member_header("placeholder", tar::EntryType::Regular, 4);
+    builder.append_data(&mut h, "placeholder", &b"deep"[..]).unwrap();
+    // GNU headers: the builder writes names and targets past 100 bytes as `L` and `K`.
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(4);
+    h.set_mode(0o644);
+    builder.append_data(&mut h, &long, &b"long"[..]).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    builder.append_link(&mut h, "link", &target).unwrap();
+    let tar = builder.into_inner().unwrap();
+    let blob = compress(&tar, Comp::Gzip);
+
+    let mut rec = Recorder::default();
+    let mut tree = FileTree::new();
+    apply_layer(&mut tree, 0, &mut blob.as_slice(), &Expected::default(), &Limits::default(), &mut rec).unwrap();
+    assert_eq!(rec.copies_of(&format!("/{deep}"))[0].content, b"deep");
+    assert_eq!(rec.copies_of(&format!("/{long}"))[0].content, b"long");
+    assert_eq!(tree.get("/link").unwrap().link.as_deref(), Some(target.as_str()));
+    assert!(tree.get("/placeholder").is_none());
+
+    // The same layer under a 64 KiB limit: the PAX header is refused, and nothing after it
+    // is read.
+    let limits = Limits { max_member_header_bytes: 64 << 10, ..Limits::default() };
+    let mut rec = Recorder::default();
+    let err = apply_layer(&mut FileTree::new(), 5, &mut blob.as_slice(), &Expected::default(), &limits, &mut rec)
+        .unwrap_err();
+    assert!(matches!(err, Error::HeadersTooLarge { layer: 5, limit: 65536 }), "{err:?}");
+    assert!(rec.asked.is_empty());
+}
+
+#[test]
+fn truncated_stream_is_an_error_where_a_skip_runs_out() {
+    // An uncompressed layer read as a stream (not a local file), cut inside content that
+    // nobody reads: the forward seek over it meets the end.
+    let full = Layer::new().file("a", &[b'a'; 100_000]).file("b", b"b").tar();
+    let cut = &full[..512 + 50_000];
+    let err =
+        apply_layer(&mut FileTree::new(), 0, &mut &cut[..], &Expected::default(), &Limits::default(), &mut NoContent)
+            .unwrap_err();
+    match &err {
+        Error::Io { context, source } => {
+            assert_eq!(context, "reading layer 0");
+            assert!(source.to_string().contains("unexpected EOF"), "{source}");
+        }
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+}
+
+#[test]
+fn long_name_bomb_in_the_outer_archive_is_refused_when_opened() {
+    // A docker archive whose member list holds an 8 MiB GNU long name: indexing the
+    // archive must not read it into memory.
+    let mut built = docker_save(&[Layer::new().file("a", b"x").tar()], "t:1", Save::Legacy);
+    built.members.put(&"n".repeat(8 << 20), b"junk".to_vec());
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("image.tar");
+    built.members.write_tar(&path);
+    let Err(err) = open(format!("docker-archive:{}", path.display())) else { panic!("the archive was opened") };
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "malformed image: {} has a member whose headers (PAX extended header, GNU long name or long link) \
+             exceed 1048576 bytes",
+            path.display()
+        )
+    );
+}
+
+/// Records the regular files it is offered; reads their content only if `read` is set.
+#[derive(Default)]
+struct Offered {
+    read: bool,
+    paths: Vec<String>,
+}
+
+impl image::LayerVisitor for Offered {
+    fn wants(&mut self, path: &str, _: &image::FileEntry) -> bool {
+        self.paths.push(path.to_owned());
+        self.read
+    }
+    fn visit(&mut self, _: &str, _: &image::FileEntry, content: &mut dyn io::Read) -> io::Result<()> {
+        io::copy(content, &mut io::sink()).map(|_| ())
+    }
+}
+
+#[test]
+fn content_bombs_are_refused_during_the_walk() {
+    // 1 GiB of zeros in one member, then a member that must never be reached.
+    let size = 1u64 << 30;
+    let head = block(member_header("zeros", tar::EntryType::Regular, size));
+    let mut tail = block(member_header("after", tar::EntryType::Regular, 5));
+    tail.extend_from_slice(b"after");
+    tail.extend(padding(5));
+    tail.extend([0; 1024]);
+    let zeros = vec![0u8; MIB];
+    for comp in [Comp::Gzip, Comp::Zstd] {
+        let blob = repeated(comp, &[(&head, 1), (&zeros, 1024), (&tail, 1)]);
+        assert!(blob.len() < 2 << 20, "{comp:?} bomb blob is {} bytes", blob.len());
+        for read in [false, true] {
+            let mut visitor = Offered { read, ..Offered::default() };
+            let err = apply_layer(
+                &mut FileTree::new(),
+                4,
+                &mut blob.as_slice(),
+                &Expected::default(),
+                &Limits::default(),
+                &mut visitor,
+            )
+            .unwrap_err();
+            match &err {
+                Error::Bomb { layer, limit } => assert_eq!((*layer, *limit), (4, Limits::default().max_layer_bytes)),
+                other => panic!("{comp:?}: expected Bomb, got {other:?}"),
+            }
+            // Refused while the bomb streamed past, not after the walk.
+            assert_eq!(visitor.paths, ["/zeros"], "{comp:?}, content read: {read}");
+        }
+    }
+}

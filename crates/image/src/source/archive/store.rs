@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::layer::{Counting, HeaderBudget, Metered};
 use crate::path::{join_in_root, parent};
 use crate::{Compression, Error, Limits, sniff};
 
@@ -145,10 +146,24 @@ impl TarIndex {
         let file = File::open(path).map_err(|e| not_found_or_io(path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(format!("reading {}", path.display()), e))?.len();
         let context = || format!("reading the member list of {}", path.display());
-        let mut archive = tar::Archive::new(BufReader::new(file));
+        // The tar reader holds a member's long name, long link and PAX header in memory:
+        // bounded as in layers (see `layer::walk_tar`).
+        let limit = Limits::default().max_member_header_bytes;
+        let budget = HeaderBudget::new(limit);
+        let mut archive = tar::Archive::new(Metered::new(BufReader::new(file), &budget));
+        let mut entries = archive.entries_with_seek().map_err(|e| Error::io(context(), e))?;
         let mut members = HashMap::new();
-        for item in archive.entries_with_seek().map_err(|e| Error::io(context(), e))? {
-            let entry = item.map_err(|e| Error::io(context(), e))?;
+        while let Some(item) = budget.measure(|| entries.next()) {
+            let entry = item.map_err(|e| {
+                if budget.exceeded() {
+                    Error::Format(format!(
+                        "{} has a member whose headers (PAX extended header, GNU long name or long link) exceed {limit} bytes",
+                        path.display()
+                    ))
+                } else {
+                    Error::io(context(), e)
+                }
+            })?;
             if members.len() >= MAX_MEMBERS {
                 return Err(Error::Format(format!(
                     "{} has more than {MAX_MEMBERS} members; refusing it",
@@ -262,7 +277,7 @@ fn decompress(path: &Path, input: File, compression: Compression, mut out: File,
                 limits.max_layer_bytes
             )));
         }
-        if written >= limits.ratio_floor_bytes && written / consumed.get().max(1) > limits.max_compression_ratio {
+        if limits.ratio_exceeded(written, consumed.get()) {
             return Err(Error::Format(format!(
                 "{} looks like a decompression bomb: it expands more than {}-fold",
                 path.display(),
@@ -271,30 +286,6 @@ fn decompress(path: &Path, input: File, compression: Compression, mut out: File,
         }
         out.write_all(buf.get(..n).unwrap_or_default())
             .map_err(|e| Error::io(format!("writing the decompressed copy of {}", path.display()), e))?;
-    }
-}
-
-/// Counts the compressed bytes the decoder consumes.
-struct Counting<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
-}
-
-impl<R: io::BufRead> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.set(self.count.get().saturating_add(n as u64));
-        Ok(n)
-    }
-}
-
-impl<R: io::BufRead> io::BufRead for Counting<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-    fn consume(&mut self, amount: usize) {
-        self.count.set(self.count.get().saturating_add(amount as u64));
-        self.inner.consume(amount);
     }
 }
 
