@@ -45,21 +45,67 @@ pub struct Attempt<'a> {
 const SECRET_KEYS: [&str; 7] =
     ["password", "secret", "token", "credential", "kubeconfig", "private_key", "authorization"];
 
-/// Replaces the values of secret-looking keys, at any depth, with `"***"`.
+/// Replaces the values of secret-looking keys, at any depth, with `"***"`, and every
+/// secret the server issues wherever it appears in a string or a key ([`redact_secrets`]).
 pub fn redact(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
+            let entries = std::mem::take(map);
+            for (k, mut val) in entries {
                 let key = k.to_ascii_lowercase();
                 if SECRET_KEYS.iter().any(|s| key.contains(s)) && !val.is_null() {
-                    *val = Value::String("***".into());
+                    val = Value::String("***".into());
                 } else {
-                    redact(val);
+                    redact(&mut val);
                 }
+                map.insert(redact_secrets(&k).into_owned(), val);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(redacted) = redact_secrets(s) {
+                *s = redacted;
+            }
+        }
         _ => {}
+    }
+}
+
+/// Replaces every secret the server issues (sessions, API tokens, node credentials,
+/// enrolment tokens, CSRF tokens: `cgs_` + one letter + `_` + base64url, see
+/// `auth::new_secret`) inside `text` by its prefix and `***`: `cgs_e_***`. Any letter is
+/// taken, so that a secret format added later is covered too.
+pub fn redact_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_secret_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let mut out: Option<String> = None;
+    let (mut copied, mut i) = (0, 0);
+    while let Some(found) = text[i..].find("cgs_") {
+        let start = i + found;
+        let prefix_end = start + 6;
+        let is_prefix = bytes.len() > prefix_end
+            && bytes[start + 4].is_ascii_lowercase()
+            && bytes[start + 5] == b'_'
+            && is_secret_char(bytes[prefix_end]);
+        if !is_prefix {
+            i = start + 4;
+            continue;
+        }
+        let mut end = prefix_end;
+        while end < bytes.len() && is_secret_char(bytes[end]) {
+            end += 1;
+        }
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(&text[copied..prefix_end]);
+        o.push_str("***");
+        (copied, i) = (end, end);
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+        None => std::borrow::Cow::Borrowed(text),
     }
 }
 
@@ -152,7 +198,7 @@ pub async fn finish(state: &AppState, attempt: Attempt<'_>, request: &Bytes, res
         operator,
         level: level.as_str().into(),
         outcome: outcome.into(),
-        request: serde_json::json!({ "path": attempt.path, "body": request_json }).to_string(),
+        request: serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json }).to_string(),
         result: serde_json::json!({ "status": status.as_u16(), "body": result_json }).to_string(),
     };
     if let Err(e) = state.store.append_audit(&record).await {
@@ -179,6 +225,21 @@ mod tests {
         assert_eq!(v["nested"][0]["keep"], 1);
         assert_eq!(v["username"], "alice");
         assert!(v["credential"].is_null());
+    }
+
+    #[test]
+    fn issued_secrets_are_redacted_inside_any_string() {
+        let mut v = serde_json::json!({
+            "install_command": "CGUARD_ENROLMENT_TOKEN=cgs_e_AbC-d_9 cguard shield --server http://x",
+            "nested": [["see cgs_n_zz and cgs_t_yy."]],
+            "cgs_s_key": 1,
+            "keep": "cgs_ cgs_x cgs_e_ nocgs_ab",
+        });
+        redact(&mut v);
+        assert_eq!(v["install_command"], "CGUARD_ENROLMENT_TOKEN=cgs_e_*** cguard shield --server http://x");
+        assert_eq!(v["nested"][0][0], "see cgs_n_*** and cgs_t_***.");
+        assert_eq!(v["cgs_s_***"], 1);
+        assert_eq!(v["keep"], "cgs_ cgs_x cgs_e_ nocgs_ab");
     }
 
     #[test]

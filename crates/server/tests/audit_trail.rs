@@ -1,9 +1,9 @@
 //! Audit records: the seed's event names, denied attempts, filters, redaction, export.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::each_backend;
+use crate::harness::{ADMIN_PASSWORD, each_backend};
 
 #[tokio::test]
 async fn changes_and_refusals_are_audited_without_secrets() {
@@ -70,6 +70,85 @@ async fn changes_and_refusals_are_audited_without_secrets() {
 
         let v = store::verify_audit(s.store.as_ref()).await.unwrap();
         assert!(v.problems.is_empty() && v.records as usize == seqs.len());
+    })
+    .await;
+}
+
+/// Every secret the server issues or receives in a flow that makes one of each kind: none
+/// reaches an audit record, by key name or by value (the install command embeds the
+/// enrolment token in a string).
+#[tokio::test]
+async fn no_issued_secret_reaches_the_audit_log() {
+    each_backend(|s| async move {
+        let mut secrets: Vec<String> = vec![ADMIN_PASSWORD.into()];
+        let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+        let (status, session) = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await;
+        assert_eq!(status, StatusCode::OK);
+        let admin = session["token"].as_str().unwrap().to_string();
+        secrets.push(admin.clone());
+        secrets.push(session["csrf_token"].as_str().unwrap().into());
+
+        let (status, _) =
+            s.post("/api/v1/users", &admin, json!({"name": "erin", "password": "erin-password-12"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        secrets.push("erin-password-12".into());
+        secrets.push(s.login("erin", "erin-password-12").await);
+
+        let token = json!({"name": "ci", "scope": ["cgs:*:list"], "expires_in_days": 1});
+        let (status, token) = s.post("/api/v1/auth/tokens", &admin, token).await;
+        assert_eq!(status, StatusCode::CREATED);
+        secrets.push(token["secret"].as_str().unwrap().into());
+
+        s.call(Method::PUT, "/api/v1/authorization", Some(&admin), None).await;
+        let (_, cluster) = s.post("/api/v1/clusters", &admin, json!({"name": "edge", "kind": "hosts"})).await;
+        let open = format!("/api/v1/clusters/{}/protection/open", cluster["id"].as_str().unwrap());
+        let (status, opened) = s.post(&open, &admin, json!({"accept_disclaimer": true})).await;
+        assert_eq!(status, StatusCode::OK, "{opened}");
+        let enrolment = opened["enrolment_token"].as_str().unwrap().to_string();
+        assert!(opened["install_command"].as_str().unwrap().contains(&enrolment));
+        secrets.push(enrolment.clone());
+
+        let enrol = json!({"token": enrolment, "node_name": "edge-1", "shield_version": "0.1.0"});
+        let (status, node) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await;
+        assert_eq!(status, StatusCode::CREATED, "{node}");
+        secrets.push(node["credential"].as_str().unwrap().into());
+
+        // A secret sent where no key names it (a group's description) is redacted too.
+        let description = format!("ask for {} on the wiki", secrets[1]);
+        let (status, _) = s.post("/api/v1/groups", &admin, json!({"name": "ops", "description": description})).await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let mut records = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (_, page) = s.get(&format!("/api/v1/audit/records?limit=100&offset={offset}"), &admin).await;
+            let items = page["items"].as_array().unwrap().clone();
+            offset += items.len();
+            records.extend(items);
+            if offset as u64 >= page["total"].as_u64().unwrap() {
+                break;
+            }
+        }
+        let events: Vec<&str> = records.iter().map(|r| r["event_name"].as_str().unwrap()).collect();
+        for e in ["login", "addUser", "createApiToken", "openClusterProtect", "registerShield", "addGroup"] {
+            assert!(events.contains(&e), "{e} missing from {events:?}");
+        }
+        let export = reqwest::Client::new()
+            .get(format!("{}/api/v1/audit/export", s.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(export.lines().count(), records.len());
+        let queried = serde_json::to_string(&records).unwrap();
+        for secret in &secrets {
+            assert!(!queried.contains(secret.as_str()), "{secret} is in an audit record: {queried}");
+            assert!(!export.contains(secret.as_str()), "{secret} is in the audit export: {export}");
+        }
+        assert!(export.contains("CGUARD_ENROLMENT_TOKEN=cgs_e_***"), "{export}");
     })
     .await;
 }
