@@ -230,6 +230,9 @@ pub fn all() -> Vec<Route> {
         )),
         r(M::GET, "/api/v1/clusters/{id}/nodes", Action(A::ClusterList), || get(clusters::nodes)),
         r(M::GET, "/api/v1/nodes", Action(A::ClusterList), || get(clusters::all_nodes)),
+        warn(w(M::POST, "/api/v1/nodes/{id}/reenrol", Action(A::ClusterOperate), "allowNodeReenrol", "node", || {
+            post(clusters::allow_reenrol)
+        })),
         r(M::GET, "/api/v1/protection/summary", Action(A::QuotaGet), || get(quotas::summary)),
         r(M::GET, "/api/v1/quotas", Action(A::QuotaList), || get(quotas::list)),
         w(M::POST, "/api/v1/quotas", Action(A::QuotaOperate), "purchaseQuota", "quota", || post(quotas::purchase)),

@@ -37,6 +37,7 @@ impl Backend {
             (3, include_str!("../migrations/0003_on_demand_hours.sql")),
             (4, include_str!("../migrations/0004_list_indexes.sql")),
             (5, include_str!("../migrations/0005_cluster_kubeconfig.sql")),
+            (7, include_str!("../migrations/0007_node_reenrol.sql")),
         ]
     }
 }

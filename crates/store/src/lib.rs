@@ -118,9 +118,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_enrolment_token(&self, token: &EnrolmentTokenRow) -> Result<()>;
     async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()>;
     async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>>;
-    /// Registers a node, or renews the credential of the node with the same name in the
-    /// same cluster.
-    async fn upsert_node(&self, node: &NodeRow) -> Result<NodeRow>;
+    /// Registers a node. When the cluster already has a node of that name, its credential
+    /// (and version, facts, enrolment time) is replaced only if `proof_hash` is that node's
+    /// current credential hash or an operator allowed its re-enrolment until at least
+    /// `now` ([`Store::allow_reenrol`]); otherwise nothing changes and the answer is
+    /// `None`. The check and the change are one statement, so two enrolments cannot both
+    /// take a name.
+    async fn enrol_node(&self, node: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>>;
+    /// Lets the next enrolment under this node's name, until `until` (ms), replace it.
+    /// Returns the node, `None` when there is no such node.
+    async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>>;
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>>;
     async fn heartbeat(&self, node_id: &str, shield_version: &str, facts: &str, now: i64) -> Result<()>;
     /// The enrolment order (enrolled_at, id) of the node at place `n` (from 0) among all

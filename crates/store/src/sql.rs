@@ -983,15 +983,16 @@ impl Store for SqlStore {
         .transpose()
     }
 
-    async fn upsert_node(&self, n: &NodeRow) -> Result<NodeRow> {
-        {
+    async fn enrol_node(&self, n: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>> {
+        let done = {
             let _w = self.writing().await;
             sqlx::query(
                 "INSERT INTO nodes (id, cluster_id, name, credential_hash, shield_version, facts, enrolled_at, \
                  last_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (cluster_id, name) DO UPDATE SET credential_hash = EXCLUDED.credential_hash, \
                  shield_version = EXCLUDED.shield_version, facts = EXCLUDED.facts, \
-                 enrolled_at = EXCLUDED.enrolled_at, last_heartbeat = EXCLUDED.last_heartbeat",
+                 enrolled_at = EXCLUDED.enrolled_at, last_heartbeat = EXCLUDED.last_heartbeat, reenrol_until = NULL \
+                 WHERE nodes.credential_hash = $9 OR nodes.reenrol_until >= $10",
             )
             .bind(&n.id)
             .bind(&n.cluster_id)
@@ -1001,10 +1002,29 @@ impl Store for SqlStore {
             .bind(&n.facts)
             .bind(n.enrolled_at)
             .bind(n.last_heartbeat)
+            .bind(proof_hash)
+            .bind(now)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(|e| conflict_or(e, "node credential"))?
+        };
+        if done.rows_affected() == 0 {
+            return Ok(None);
         }
-        self.node_by_credential(&n.credential_hash).await?.ok_or_else(|| StoreError::NotFound("node".into()))
+        self.node_by_credential(&n.credential_hash).await?.ok_or_else(|| StoreError::NotFound("node".into())).map(Some)
+    }
+
+    async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>> {
+        {
+            let _w = self.writing().await;
+            sqlx::query("UPDATE nodes SET reenrol_until = $2 WHERE id = $1")
+                .bind(node_id)
+                .bind(until)
+                .execute(&self.pool)
+                .await?;
+        }
+        let row = sqlx::query("SELECT * FROM nodes WHERE id = $1").bind(node_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(node_from).transpose()
     }
 
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>> {
