@@ -175,3 +175,41 @@ async fn the_console_cookie_needs_the_csrf_token_to_change_anything() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_new_password_revokes_the_users_sessions_and_tokens() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let other_admin_session = s.admin().await;
+        let (_, user) = s.post("/api/v1/users", &admin, json!({"name": "frank", "password": "frank-password-1"})).await;
+        let frank = s.login("frank", "frank-password-1").await;
+        let (status, token) =
+            s.post("/api/v1/auth/tokens", &frank, json!({"name": "ci", "scope": ["*"], "expires_in_days": 1})).await;
+        assert_eq!(status, StatusCode::CREATED, "{token}");
+        let api_token = token["secret"].as_str().unwrap().to_string();
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &api_token).await.0, StatusCode::OK);
+
+        let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+        let (status, _) =
+            s.call(Method::PATCH, &path, Some(&admin), Some(json!({"password": "frank-new-password"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::UNAUTHORIZED, "the old session");
+        assert_eq!(s.get("/api/v1/auth/me", &api_token).await.0, StatusCode::UNAUTHORIZED, "the old API token");
+        let frank = s.login("frank", "frank-new-password").await;
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+        // Changing one's own password keeps this request's session, and only it.
+        let (_, me) = s.get("/api/v1/auth/me", &admin).await;
+        let own = format!("/api/v1/users/{}", me["user"]["id"].as_str().unwrap());
+        let (status, _) =
+            s.call(Method::PATCH, &own, Some(&admin), Some(json!({"password": "admin-new-password"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &admin).await.0, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &other_admin_session).await.0, StatusCode::UNAUTHORIZED);
+        // An e-mail change alone revokes nothing.
+        let (status, _) = s.call(Method::PATCH, &path, Some(&admin), Some(json!({"email": "f@example.com"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+    })
+    .await;
+}

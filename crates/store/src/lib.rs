@@ -58,6 +58,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>>;
     async fn list_users(&self, page: &PageReq) -> Result<(Vec<UserRow>, u64)>;
     async fn update_user(&self, user: &UserRow) -> Result<()>;
+    /// Like [`Store::update_user`] (for a new password), and in the same transaction
+    /// revokes every session and API token of the user except `keep_token` (a token id).
+    /// Returns how many were revoked.
+    async fn update_user_revoking_tokens(&self, user: &UserRow, now: i64, keep_token: Option<&str>) -> Result<u64>;
     async fn delete_user(&self, id: &str) -> Result<bool>;
     /// Counts a failed login and locks the account for `lock_ms` once `threshold` failures
     /// in a row are reached. Returns the updated user.

@@ -314,6 +314,26 @@ pub(crate) fn redact_url(url: &str) -> String {
     }
 }
 
+/// The update of a user's row, inside a caller's transaction.
+async fn update_user_in(conn: &mut sqlx::AnyConnection, u: &UserRow) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET email = $2, password_hash = $3, failed_logins = $4, locked_until = $5, disabled = $6 \
+         WHERE id = $1",
+    )
+    .bind(&u.id)
+    .bind(&u.email)
+    .bind(&u.password_hash)
+    .bind(u.failed_logins)
+    .bind(u.locked_until)
+    .bind(flag(u.disabled))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("user {}", u.id)));
+    }
+    Ok(())
+}
+
 fn audit_where(f: &AuditFilter) -> (String, Vec<Bind>) {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
@@ -408,22 +428,25 @@ impl Store for SqlStore {
 
     async fn update_user(&self, u: &UserRow) -> Result<()> {
         let _w = self.writing().await;
-        let done = sqlx::query(
-            "UPDATE users SET email = $2, password_hash = $3, failed_logins = $4, locked_until = $5, disabled = $6 \
-             WHERE id = $1",
-        )
-        .bind(&u.id)
-        .bind(&u.email)
-        .bind(&u.password_hash)
-        .bind(u.failed_logins)
-        .bind(u.locked_until)
-        .bind(flag(u.disabled))
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("user {}", u.id)));
-        }
+        let mut tx = self.pool.begin().await?;
+        update_user_in(&mut tx, u).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn update_user_revoking_tokens(&self, u: &UserRow, now: i64, keep_token: Option<&str>) -> Result<u64> {
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await?;
+        update_user_in(&mut tx, u).await?;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND id <> $3")
+                .bind(&u.id)
+                .bind(now)
+                .bind(keep_token.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     async fn delete_user(&self, id: &str) -> Result<bool> {
