@@ -6,6 +6,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::timefmt::now_ms;
 
@@ -109,9 +110,22 @@ pub fn redact_secrets(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn body_json(bytes: &[u8]) -> Value {
+/// The most of an anonymous caller's request body that a record keeps: a public route
+/// (sign-in, enrolment) takes bodies from anyone, and the audit log is not their store.
+const MAX_ANONYMOUS_BODY: usize = 16 << 10;
+
+/// The request body a record keeps from this caller: all of it, or at most
+/// [`MAX_ANONYMOUS_BODY`] from an anonymous caller.
+fn request_limit(caller: &Caller) -> usize {
+    if matches!(caller, Caller::Anonymous) { MAX_ANONYMOUS_BODY } else { usize::MAX }
+}
+
+fn body_json(bytes: &[u8], limit: usize) -> Value {
     if bytes.is_empty() {
         return Value::Null;
+    }
+    if bytes.len() > limit {
+        return Value::String(format!("<{} bytes, not recorded>", bytes.len()));
     }
     let mut v =
         serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(format!("<{} bytes, not JSON>", bytes.len())));
@@ -137,8 +151,64 @@ fn text_at(v: &Value, keys: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
-/// Writes the record of an attempt and gives back the response unchanged.
-pub async fn finish(state: &AppState, attempt: Attempt<'_>, request: &Bytes, resp: Response) -> Response {
+/// The fields of a record that the request alone decides.
+fn record_of(attempt: &Attempt<'_>, request_json: &Value) -> store::NewAudit {
+    let mut operator = attempt.caller.operator();
+    if attempt.spec.event == "login" {
+        // The attempted account is both the operator and the resource.
+        if let Some(name) = text_at(request_json, &["username"]) {
+            operator = name;
+        }
+    }
+    let mut resource_name = String::new();
+    for keys in [&["name"][..], &["username"], &["node_name"]] {
+        if resource_name.is_empty()
+            && let Some(name) = text_at(request_json, keys)
+        {
+            resource_name = name;
+        }
+    }
+    store::NewAudit {
+        id: uuid::Uuid::new_v4().to_string(),
+        time: now_ms(),
+        event_name: attempt.spec.event.into(),
+        event_type: "management".into(),
+        source: "cgs".into(),
+        resource_type: attempt.spec.resource_type.into(),
+        resource_id: redact_secrets(&path_id(attempt.route_path, attempt.path)).into_owned(),
+        resource_name,
+        operator,
+        level: attempt.spec.level.as_str().into(),
+        outcome: "attempt".into(),
+        request: String::new(),
+        result: "{}".into(),
+    }
+}
+
+/// Writes the `attempt` record of an operation that is about to run, and returns its id.
+/// The operation must not run when this fails: nothing changes without its record.
+pub async fn record_attempt(state: &AppState, attempt: &Attempt<'_>, request: &Bytes) -> Result<String, ApiError> {
+    let request_json = body_json(request, request_limit(attempt.caller));
+    let mut record = record_of(attempt, &request_json);
+    record.request = serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json }).to_string();
+    match state.store.append_audit(&record).await {
+        Ok(_) => Ok(record.id),
+        Err(e) => {
+            tracing::error!(event = attempt.spec.event, error = %e, "could not write an audit record: operation refused");
+            Err(ApiError::AuditUnavailable)
+        }
+    }
+}
+
+/// Writes the record of an operation's outcome and gives back the response unchanged.
+/// `attempt_id` names the operation's `attempt` record, when it has one.
+pub async fn finish(
+    state: &AppState,
+    attempt: Attempt<'_>,
+    request: &Bytes,
+    resp: Response,
+    attempt_id: Option<&str>,
+) -> Response {
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let status = parts.status;
@@ -149,36 +219,22 @@ pub async fn finish(state: &AppState, attempt: Attempt<'_>, request: &Bytes, res
     } else {
         "failure"
     };
-    let request_json = body_json(request);
-    let result_json = body_json(&bytes);
-    let mut operator = attempt.caller.operator();
-    let mut resource_id = path_id(attempt.route_path, attempt.path);
-    let mut resource_name = String::new();
-    for keys in [&["id"][..], &["user", "id"], &["cluster", "id"], &["node_id"]] {
-        if resource_id.is_empty()
-            && let Some(id) = text_at(&result_json, keys)
-        {
-            resource_id = id;
+    let request_json = body_json(request, request_limit(attempt.caller));
+    let result_json = body_json(&bytes, usize::MAX);
+    let mut record = record_of(&attempt, &request_json);
+    if record.resource_id.is_empty() {
+        for keys in [&["id"][..], &["user", "id"], &["cluster", "id"], &["node_id"]] {
+            if record.resource_id.is_empty()
+                && let Some(id) = text_at(&result_json, keys)
+            {
+                record.resource_id = id;
+            }
         }
     }
     for keys in [&["name"][..], &["user", "name"], &["cluster", "name"]] {
-        if resource_name.is_empty()
-            && let Some(name) = text_at(&result_json, keys)
-        {
-            resource_name = name;
-        }
-    }
-    for keys in [&["name"][..], &["username"], &["node_name"]] {
-        if resource_name.is_empty()
-            && let Some(name) = text_at(&request_json, keys)
-        {
-            resource_name = name;
-        }
-    }
-    if attempt.spec.event == "login" {
-        // The attempted account is both the operator and the resource.
-        if let Some(name) = text_at(&request_json, &["username"]) {
-            operator = name;
+        if let Some(name) = text_at(&result_json, keys) {
+            record.resource_name = name;
+            break;
         }
     }
     let level = match outcome {
@@ -186,25 +242,102 @@ pub async fn finish(state: &AppState, attempt: Attempt<'_>, request: &Bytes, res
         _ if attempt.spec.level == Level::Normal => Level::Warning,
         _ => Level::Incident,
     };
-    let record = store::NewAudit {
-        id: uuid::Uuid::new_v4().to_string(),
-        time: now_ms(),
-        event_name: attempt.spec.event.into(),
-        event_type: "management".into(),
-        source: "cgs".into(),
-        resource_type: attempt.spec.resource_type.into(),
-        resource_id,
-        resource_name,
-        operator,
-        level: level.as_str().into(),
-        outcome: outcome.into(),
-        request: serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json }).to_string(),
-        result: serde_json::json!({ "status": status.as_u16(), "body": result_json }).to_string(),
-    };
+    record.level = level.as_str().into();
+    record.outcome = outcome.into();
+    let mut request_record = serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json });
+    if let Some(id) = attempt_id {
+        request_record["attempt"] = id.into();
+    }
+    record.request = request_record.to_string();
+    record.result = serde_json::json!({ "status": status.as_u16(), "body": result_json }).to_string();
     if let Err(e) = state.store.append_audit(&record).await {
+        // The attempt record, written before the operation ran, stays.
         tracing::error!(event = attempt.spec.event, error = %e, "could not write an audit record");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Records a request refused for want of a valid credential, compactly (method, path,
+/// client address, reason; the body is never read) and at most `per_minute` times a minute
+/// per route; the records left out are counted in the route's next one (`suppressed`).
+pub async fn refused_unauthenticated(state: &AppState, refused: Refused<'_>, error: &ApiError) {
+    let Some(suppressed) = state.audit_limiter.admit(refused.method, refused.route_path, now_ms()) else {
+        return;
+    };
+    let mut request = serde_json::json!({
+        "method": refused.method,
+        "path": redact_secrets(refused.path),
+        "client": refused.client.map(|c| c.to_string()),
+    });
+    if suppressed > 0 {
+        request["suppressed"] = suppressed.into();
+    }
+    let problem = error.problem();
+    let record = store::NewAudit {
+        id: uuid::Uuid::new_v4().to_string(),
+        time: now_ms(),
+        event_name: refused.spec.event.into(),
+        event_type: "management".into(),
+        source: "cgs".into(),
+        resource_type: refused.spec.resource_type.into(),
+        resource_id: redact_secrets(&path_id(refused.route_path, refused.path)).chars().take(200).collect(),
+        resource_name: String::new(),
+        operator: "anonymous".into(),
+        level: if refused.spec.level == Level::Normal { Level::Warning } else { Level::Incident }.as_str().into(),
+        outcome: "denied".into(),
+        request: request.to_string(),
+        result: serde_json::json!({ "status": problem.status, "reason": problem.detail }).to_string(),
+    };
+    if let Err(e) = state.store.append_audit(&record).await {
+        tracing::error!(event = refused.spec.event, error = %e, "could not write an audit record");
+    }
+}
+
+/// A request the guard refused before knowing who sent it.
+pub struct Refused<'a> {
+    pub spec: AuditSpec,
+    pub method: &'a str,
+    pub route_path: &'static str,
+    pub path: &'a str,
+    pub client: Option<std::net::SocketAddr>,
+}
+
+/// How many records of refused unauthenticated requests each route may write a minute.
+/// Per server process: each replica has its own budget.
+#[derive(Debug)]
+pub struct AnonymousLimiter {
+    per_minute: u32,
+    windows: std::sync::Mutex<std::collections::HashMap<String, Window>>,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    minute: i64,
+    written: u32,
+    suppressed: u64,
+}
+
+impl AnonymousLimiter {
+    pub fn new(per_minute: u32) -> AnonymousLimiter {
+        AnonymousLimiter { per_minute, windows: Default::default() }
+    }
+
+    /// Whether a record may be written now for this route; if so, how many were left out
+    /// since the last one written (to be said in it).
+    pub fn admit(&self, method: &str, route_path: &str, now: i64) -> Option<u64> {
+        let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let w = windows.entry(format!("{method} {route_path}")).or_default();
+        let minute = now.div_euclid(60_000);
+        if w.minute != minute {
+            (w.minute, w.written) = (minute, 0);
+        }
+        if w.written >= self.per_minute {
+            w.suppressed += 1;
+            return None;
+        }
+        w.written += 1;
+        Some(std::mem::take(&mut w.suppressed))
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +373,19 @@ mod tests {
         assert_eq!(v["nested"][0][0], "see cgs_n_*** and cgs_t_***.");
         assert_eq!(v["cgs_s_***"], 1);
         assert_eq!(v["keep"], "cgs_ cgs_x cgs_e_ nocgs_ab");
+    }
+
+    #[test]
+    fn anonymous_records_are_limited_per_route_and_minute() {
+        let limiter = AnonymousLimiter::new(2);
+        let minute = 60_000 * 1_000;
+        assert_eq!(limiter.admit("POST", "/a", minute), Some(0));
+        assert_eq!(limiter.admit("POST", "/a", minute + 1), Some(0));
+        assert_eq!(limiter.admit("POST", "/a", minute + 2), None);
+        assert_eq!(limiter.admit("POST", "/a", minute + 3), None);
+        assert_eq!(limiter.admit("DELETE", "/a", minute + 4), Some(0), "another route has its own budget");
+        assert_eq!(limiter.admit("POST", "/a", minute + 60_000), Some(2), "the next record counts the left out");
+        assert_eq!(limiter.admit("POST", "/a", minute + 60_001), Some(0));
     }
 
     #[test]

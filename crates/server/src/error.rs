@@ -32,6 +32,9 @@ pub enum ApiError {
     /// A system the server acts on for the caller (a cluster's API server) failed.
     #[error("{0}")]
     Upstream(String),
+    /// The audit record of a change could not be written, so the change was not made.
+    #[error("the audit log cannot be written: the operation was not carried out; try again later")]
+    AuditUnavailable,
     #[error("internal error")]
     Internal(String),
 }
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +77,7 @@ impl ApiError {
             ApiError::NotAuthorized(_) => "authorization_required",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Upstream(_) => "cluster_api_failed",
+            ApiError::AuditUnavailable => "audit_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }

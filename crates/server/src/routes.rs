@@ -1,9 +1,11 @@
 //! Every route of the API, each declared once with its guard and its audit event, and
 //! the middleware that enforces both. A route missing here does not exist.
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -311,24 +313,37 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
             (Err(e), _) | (_, Err(e)) => e.into_response(),
         };
     };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(e) => {
+            // No valid credential: a compact record (the body is not even read), and at
+            // most so many a minute per route.
+            let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+            let refused =
+                audit::Refused { spec, method: route.method.as_str(), route_path: route.path, path: &path, client };
+            audit::refused_unauthenticated(&state, refused, &e).await;
+            return e.into_response();
+        }
+    };
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return ApiError::TooLarge(format!("request bodies are limited to {MAX_BODY} bytes")).into_response(),
     };
-    let (caller, refusal) = match (caller, checked) {
-        (Ok(caller), Ok(())) => (caller, None),
-        (Ok(caller), Err(e)) => (caller, Some(e)),
-        (Err(e), _) => (Caller::Anonymous, Some(e)),
-    };
     let attempt = audit::Attempt { spec, route_path: route.path, path: &path, caller: &caller };
-    if let Some(e) = refusal {
-        return audit::finish(&state, attempt, &bytes, e.into_response()).await;
+    if let Err(e) = checked {
+        return audit::finish(&state, attempt, &bytes, e.into_response(), None).await;
     }
+    // Fail closed: the attempt is on record before the handler can change anything, and
+    // the handler does not run when it cannot be recorded.
+    let attempt_id = match audit::record_attempt(&state, &attempt, &bytes).await {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
     let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     req.extensions_mut().insert(caller.clone());
     let resp = next.run(req).await;
-    audit::finish(&state, attempt, &bytes, resp).await
+    audit::finish(&state, attempt, &bytes, resp, Some(&attempt_id)).await
 }
 
 /// Whether an authenticated caller may use a route with this guard. A change made with

@@ -33,6 +33,9 @@ pub struct ServerConfig {
     pub secret_key: Option<crate::secrets::SecretKey>,
     /// The shield's container image, for the DaemonSet applied to Kubernetes clusters.
     pub shield_image: String,
+    /// Audit records of requests refused for want of a valid credential, per route and
+    /// minute (and per server process); the others are counted in the next record.
+    pub audit_anonymous_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -52,6 +55,7 @@ impl ServerConfig {
             frozen_grace_days: 34,
             secret_key: None,
             shield_image: format!("cguard/cguard:{}", env!("CARGO_PKG_VERSION")),
+            audit_anonymous_per_minute: 20,
         }
     }
 }
@@ -64,11 +68,20 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// Seals and opens secrets at rest.
     pub secrets: Arc<crate::secrets::SecretKey>,
+    /// Bounds the audit records of unauthenticated requests.
+    pub(crate) audit_limiter: Arc<crate::audit::AnonymousLimiter>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn store::Store>, config: ServerConfig) -> AppState {
         let secrets = Arc::new(config.secret_key.clone().unwrap_or_else(crate::secrets::SecretKey::ephemeral));
-        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into(), secrets }
+        let audit_limiter = Arc::new(crate::audit::AnonymousLimiter::new(config.audit_anonymous_per_minute));
+        AppState {
+            store,
+            config: Arc::new(config),
+            instance: uuid::Uuid::new_v4().to_string().into(),
+            secrets,
+            audit_limiter,
+        }
     }
 }

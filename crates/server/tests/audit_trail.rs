@@ -152,3 +152,107 @@ async fn no_issued_secret_reaches_the_audit_log() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn unauthenticated_attempts_are_recorded_compactly_and_limited() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let big = json!({"name": "x".repeat(100_000), "password": "p".repeat(20)});
+        let sent = 50;
+        for n in 0..sent {
+            let token = (n % 2 == 0).then_some("cgs_s_forged");
+            let (status, _) = s.call(Method::POST, "/api/v1/users", token, Some(big.clone())).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let (_, page) = s.get("/api/v1/audit/records?event_name=addUser&limit=1000", &admin).await;
+        let records = page["items"].as_array().unwrap();
+        // 20 a minute per route; the requests may straddle two minutes.
+        assert!(!records.is_empty() && records.len() <= 40, "{} records", records.len());
+        for r in records {
+            assert_eq!((r["operator"].as_str(), r["outcome"].as_str()), (Some("anonymous"), Some("denied")));
+            assert_eq!(
+                (r["request"]["method"].as_str(), r["request"]["path"].as_str()),
+                (Some("POST"), Some("/api/v1/users"))
+            );
+            assert!(r["request"].get("body").is_none(), "{r}");
+            assert_eq!(r["result"]["status"], 401);
+            assert!(r["result"]["reason"].is_string(), "{r}");
+            assert!(serde_json::to_string(r).unwrap().len() < 2000, "{r}");
+        }
+        let (status, _) = s.call(Method::POST, "/api/v1/users", None, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, users) = s.get("/api/v1/users", &admin).await;
+        assert_eq!(users["total"], 1, "only the administrator");
+    })
+    .await;
+}
+
+/// Makes every insert into the audit log fail, as a full disk would.
+async fn break_the_audit_log(s: &crate::harness::TestServer) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.db_url).await.unwrap();
+    let sql = match s.backend {
+        store::Backend::Sqlite => {
+            "CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(FAIL, 'disk full'); END;"
+        }
+        store::Backend::Postgres => {
+            "CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$; \
+             CREATE TRIGGER audit_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_full();"
+        }
+    };
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_that_cannot_be_audited_does_not_happen() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        break_the_audit_log(&s).await;
+        let (status, p) =
+            s.post("/api/v1/users", &admin, json!({"name": "gina", "password": "gina-password-12"})).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("audit_unavailable")), "{p}");
+        assert!(s.store.user_by_name("gina").await.unwrap().is_none(), "the user was created without a record");
+        let (status, _) = s.post("/api/v1/groups", &admin, json!({"name": "ops"})).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (_, groups) = s.get("/api/v1/groups", &admin).await;
+        assert_eq!(groups["total"], 0);
+        let login = json!({"username": "admin", "password": crate::harness::ADMIN_PASSWORD});
+        let (status, body) = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "no session without its record: {body}");
+        // Reads need no record.
+        assert_eq!(s.get("/api/v1/users", &admin).await.0, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_export_is_streamed_in_chain_order() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        for n in 0..3 {
+            s.post("/api/v1/groups", &admin, json!({"name": format!("g{n}")})).await;
+        }
+        let resp = reqwest::Client::new()
+            .get(format!("{}/api/v1/audit/export?event_name=addGroup", s.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(
+            resp.headers().get("content-length").is_none(),
+            "a streamed answer has no length: {:?}",
+            resp.headers()
+        );
+        let text = resp.text().await.unwrap();
+        let seqs: Vec<i64> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs.len(), 6, "an attempt and an outcome per group: {text}");
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    })
+    .await;
+}

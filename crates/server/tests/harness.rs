@@ -15,6 +15,9 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
+    /// The scratch database, for tests that act on it behind the server's back.
+    pub db_url: String,
+    pub backend: Backend,
     client: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
 }
@@ -31,7 +34,14 @@ impl TestServer {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestServer { base: format!("http://{addr}"), store, client: reqwest::Client::new(), task }
+        TestServer {
+            base: format!("http://{addr}"),
+            store,
+            db_url: db.url.clone(),
+            backend: db.backend,
+            client: reqwest::Client::new(),
+            task,
+        }
     }
 
     /// A request; returns the status and the body as JSON (Null when empty or not JSON).

@@ -361,6 +361,10 @@ fn audit_where(f: &AuditFilter) -> (String, Vec<Bind>) {
         binds.push(Bind::Int(to));
         clauses.push(format!("time <= ${}", binds.len()));
     }
+    if let Some(after) = f.after_seq {
+        binds.push(Bind::Int(after));
+        clauses.push(format!("seq > ${}", binds.len()));
+    }
     let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
     (sql, binds)
 }
