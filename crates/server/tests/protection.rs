@@ -267,3 +267,45 @@ async fn an_enrolled_node_name_is_not_taken_over() {
     .await;
 }
 
+#[tokio::test]
+async fn a_node_gets_only_the_policies_of_its_images() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, token) = protected_cluster(&s, &admin, "prod").await;
+        let (_, web) = s.post("/api/v1/policies", &admin, json!({"name": "web"})).await;
+        let (_, db) = s.post("/api/v1/policies", &admin, json!({"name": "db"})).await;
+        s.post("/api/v1/policies", &admin, json!({"name": "loose"})).await;
+        let apply = |id: &Value, image: &str| {
+            let path = format!("/api/v1/policies/{}/images/apply", id["id"].as_str().unwrap());
+            let body = json!({"images": [image]});
+            let s = &s;
+            let admin = admin.clone();
+            async move { s.post(&path, &admin, body).await.0 }
+        };
+        assert_eq!(apply(&web, "nginx:1.25").await, StatusCode::OK);
+        assert_eq!(apply(&db, "postgres:16").await, StatusCode::OK);
+        let names = |cred: String| {
+            let s = &s;
+            async move {
+                let (status, p) = s.get("/api/v1/shield/policies", &cred).await;
+                assert_eq!(status, StatusCode::OK, "{p}");
+                let mut names: Vec<String> =
+                    p["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().into()).collect();
+                names.sort();
+                names
+            }
+        };
+        // Enrolled without facts: the node reported no images.
+        let enrol = json!({"token": token, "node_name": "bare", "shield_version": "0.1.0"});
+        let (_, bare) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await;
+        let bare = bare["credential"].as_str().unwrap().to_string();
+        assert_eq!(names(bare.clone()).await, Vec::<String>::new());
+        let beat = json!({"shield_version": "0.1.0", "facts": {"images": ["docker.io/library/nginx:1.25"]}});
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &bare, beat).await.0, StatusCode::OK);
+        assert_eq!(names(bare.clone()).await, vec!["web".to_string()]);
+        let beat = json!({"shield_version": "0.1.0", "facts": {"images": []}});
+        s.post("/api/v1/shield/heartbeat", &bare, beat).await;
+        assert_eq!(names(bare).await, Vec::<String>::new());
+    })
+    .await;
+}

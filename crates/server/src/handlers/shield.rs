@@ -111,7 +111,8 @@ pub async fn heartbeat(
 
 /// The policies this node's containers need: those associated with an image the node
 /// reported in its facts (`images`, compared in canonical form: `nginx` is
-/// `docker.io/library/nginx:latest`), or every associated policy when it reported none.
+/// `docker.io/library/nginx:latest`). A policy associated with no image applies to no
+/// container, so no node gets it; a node that reported no images gets none.
 #[utoipa::path(get, path = "/api/v1/shield/policies", tag = "shield", responses((status = 200, body = NodePolicies)))]
 pub async fn policies(
     State(st): State<AppState>,
@@ -120,18 +121,16 @@ pub async fn policies(
     let node = node_of(&caller)?;
     let facts: serde_json::Value = serde_json::from_str(&node.facts).unwrap_or_default();
     // References compare in their canonical form: `nginx` is `docker.io/library/nginx:latest`.
-    let images: Option<std::collections::HashSet<String>> = facts["images"]
+    let images: std::collections::HashSet<String> = facts["images"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).map(api::policy::normalise_image).collect());
+        .map(|a| a.iter().filter_map(|v| v.as_str()).map(api::policy::normalise_image).collect())
+        .unwrap_or_default();
     let revision = st.store.policy_revision().await?;
     let store = st.store.as_ref();
     let all = super::every(None, |p| async move { store.list_security_policies(&p).await }).await?;
     let out = all
         .iter()
-        .filter(|row| match &images {
-            Some(images) => row.images.iter().any(|i| images.contains(&api::policy::normalise_image(i))),
-            None => !row.images.is_empty(),
-        })
+        .filter(|row| row.images.iter().any(|i| images.contains(&api::policy::normalise_image(i))))
         .map(super::policies::to_api)
         .collect();
     Ok(Json(NodePolicies { revision, policies: out }))
