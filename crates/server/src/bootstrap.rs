@@ -30,7 +30,15 @@ pub async fn bootstrap(store: &dyn Store, admin_password: Option<&str>) -> Resul
             updated_at: now,
         };
         match store.create_iam_policy(&row).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Ok(()) => {}
+            // Made by an earlier start: brought up to date when this version changed it.
+            Err(StoreError::Conflict(_)) => {
+                if let Some(stored) = store.iam_policy(&row.id).await?
+                    && (stored.document != row.document || stored.description != row.description)
+                {
+                    store.update_iam_policy(&IamPolicyRow { created_at: stored.created_at, ..row }).await?;
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }

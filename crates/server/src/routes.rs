@@ -27,8 +27,13 @@ pub enum Guard {
     /// Anyone: the OpenAPI document, health, login, and shield enrolment (which proves
     /// itself with the enrolment token in its body).
     Public,
-    /// Any signed-in user, about itself only: its identity, logout, its own API tokens.
+    /// Any signed-in user, about itself only: its identity, logout, the list of its API
+    /// tokens. An API token may use these routes (logout revokes the token itself).
     SignedIn,
+    /// A signed-in user's login session, not an API token: making and revoking API tokens.
+    /// A token's scope covers none of the 18 actions this could be measured by, so no API
+    /// token may mint a wider one or revoke its user's others.
+    Session,
     /// An enrolled node's credential.
     Node,
     /// A user holding this action.
@@ -41,6 +46,7 @@ impl Guard {
         match self {
             Guard::Public => "public".into(),
             Guard::SignedIn => "signed-in".into(),
+            Guard::Session => "session".into(),
             Guard::Node => "node".into(),
             Guard::Action(a) => a.as_str().into(),
         }
@@ -85,7 +91,7 @@ static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(all);
 
 /// Every route, in the order of the OpenAPI document.
 pub fn all() -> Vec<Route> {
-    use Guard::{Action, Node, Public, SignedIn};
+    use Guard::{Action, Node, Public, Session, SignedIn};
     use Method as M;
     vec![
         r(M::GET, "/api/v1/openapi.json", Public, || get(meta::openapi)),
@@ -94,8 +100,8 @@ pub fn all() -> Vec<Route> {
         w(M::POST, "/api/v1/auth/logout", SignedIn, "logout", "user", || post(session::logout)),
         r(M::GET, "/api/v1/auth/me", SignedIn, || get(session::me)),
         r(M::GET, "/api/v1/auth/tokens", SignedIn, || get(session::list_tokens)),
-        w(M::POST, "/api/v1/auth/tokens", SignedIn, "createApiToken", "token", || post(session::create_token)),
-        w(M::DELETE, "/api/v1/auth/tokens/{id}", SignedIn, "revokeApiToken", "token", || delete(session::revoke_token)),
+        w(M::POST, "/api/v1/auth/tokens", Session, "createApiToken", "token", || post(session::create_token)),
+        w(M::DELETE, "/api/v1/auth/tokens/{id}", Session, "revokeApiToken", "token", || delete(session::revoke_token)),
         r(M::GET, "/api/v1/users", Action(A::PrivilegeGet), || get(users::list)),
         w(M::POST, "/api/v1/users", Action(A::PrivilegeOperate), "addUser", "user", || post(users::create)),
         r(M::GET, "/api/v1/users/{id}", Action(A::PrivilegeGet), || get(users::get_one)),
@@ -362,6 +368,9 @@ fn permit(caller: &Caller, guard: Guard, method: &Method, headers: &axum::http::
             format!("this operation needs the permission {action}"),
             Some(action.as_str().into()),
         )),
+        (Guard::Session, Caller::User(user)) if user.kind != store::TokenKind::Session => {
+            Err(ApiError::Forbidden("an API token cannot make or revoke API tokens: sign in".into(), None))
+        }
         _ => Ok(()),
     }
 }
@@ -376,7 +385,7 @@ async fn authenticate(state: &AppState, guard: Guard, headers: &axum::http::Head
             let token = bearer.ok_or_else(|| ApiError::Unauthenticated("a node credential is required".into()))?;
             Ok(Caller::Node(Box::new(auth::node_from_token(state.store.as_ref(), token).await?)))
         }
-        Guard::SignedIn | Guard::Action(_) => {
+        Guard::SignedIn | Guard::Session | Guard::Action(_) => {
             let cookie = if bearer.is_none() { auth::session_cookie(headers) } else { None };
             let token = bearer.or(cookie).ok_or_else(|| {
                 ApiError::Unauthenticated("sign in: POST /api/v1/auth/login, then send Authorization: Bearer …".into())

@@ -68,9 +68,18 @@ async fn a_new_user_can_do_nothing_and_deny_wins_over_allow() {
         let (status, p) = s.post("/api/v1/policies", &carol, json!({"name": "x"})).await;
         assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:configuration:operate")));
         let (_, me) = s.get("/api/v1/auth/me", &carol).await;
-        assert_eq!(me["actions"].as_array().unwrap().len(), 17);
-        // FullAccess holds no privilege over users? It does: cgs:* includes cgs:privilege:*.
+        assert_eq!(me["actions"].as_array().unwrap().len(), 16);
+        // FullAccess reads users and policies but grants nothing: not even to itself.
         assert_eq!(s.get("/api/v1/users", &carol).await.0, StatusCode::OK);
+        let (_, list) = s.get("/api/v1/iam/policies?limit=100", &carol).await;
+        let administrator =
+            list["items"].as_array().unwrap().iter().find(|p| p["name"] == "CGS Administrator").unwrap()["id"].clone();
+        let attach = json!({"principal_type": "user", "principal_id": uid});
+        let path = format!("/api/v1/iam/policies/{}/attach", administrator.as_str().unwrap());
+        let (status, p) = s.post(&path, &carol, attach).await;
+        assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:privilege:operate")));
+        let (status, _) = s.post("/api/v1/users", &carol, json!({"name": "mallory", "password": "mallory-pw-123"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     })
     .await;
 }
@@ -212,4 +221,19 @@ async fn a_new_password_revokes_the_users_sessions_and_tokens() {
         assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_later_start_brings_the_system_policies_up_to_date() {
+    let db = store::scratch::ScratchDb::new(store::Backend::Sqlite).await.unwrap();
+    let st = store::open(&db.url).await.unwrap();
+    server::bootstrap(&st, Some(ADMIN_PASSWORD)).await.unwrap();
+    // As an earlier version stored it.
+    let mut full = store::Store::iam_policy(&st, "system-cgs-fullaccess").await.unwrap().unwrap();
+    full.document = r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["cgs:*"]}]}"#.into();
+    store::Store::update_iam_policy(&st, &full).await.unwrap();
+    assert_eq!(server::bootstrap(&st, None).await.unwrap(), None);
+    let full = store::Store::iam_policy(&st, "system-cgs-fullaccess").await.unwrap().unwrap();
+    assert_eq!(full.document, iam::SystemPolicy::FullAccess.document().to_json());
+    assert!(!full.document.contains("cgs:*\""), "{}", full.document);
 }

@@ -132,9 +132,6 @@ pub async fn create_token(
     Json(body): Json<TokenCreate>,
 ) -> ApiResult<(StatusCode, Json<ApiToken>)> {
     let user = user_of(&caller)?;
-    if user.kind == TokenKind::Api {
-        return Err(ApiError::Forbidden("an API token cannot create API tokens; sign in".into(), None));
-    }
     let n = body.name.chars().count();
     if !(1..=64).contains(&n) || body.name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "1-64 characters, no control characters"));
