@@ -58,7 +58,7 @@ pub async fn bootstrap(store: &dyn Store, admin_password: Option<&str>) -> Resul
         id: uuid::Uuid::new_v4().to_string(),
         name: "admin".into(),
         email: None,
-        password_hash: auth::hash_password(&password)?,
+        password_hash: auth::hash_password(&password).await?,
         created_at: now,
         failed_logins: 0,
         locked_until: None,

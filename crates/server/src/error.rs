@@ -22,8 +22,6 @@ pub enum ApiError {
     /// An enrolment under a node name that is taken, without proof or permission.
     #[error("{0}")]
     NodeEnrolled(String),
-    #[error("{0}")]
-    Locked(String),
     /// An operation that needs the service authorization before it is granted (SPEC 1.1).
     #[error("{0}")]
     NotAuthorized(String),
@@ -55,7 +53,6 @@ impl ApiError {
             ApiError::Forbidden(..) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::NodeEnrolled(_) => StatusCode::CONFLICT,
-            ApiError::Locked(_) => StatusCode::LOCKED,
             ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -73,7 +70,6 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::NodeEnrolled(_) => "node_already_enrolled",
-            ApiError::Locked(_) => "account_locked",
             ApiError::NotAuthorized(_) => "authorization_required",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Upstream(_) => "cluster_api_failed",

@@ -21,7 +21,9 @@ async fn repeated_failures_lock_the_account() {
             assert_eq!((status, p["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
         }
         let (status, p) = login("bob-password-123").await;
-        assert_eq!((status, p["code"].as_str()), (StatusCode::LOCKED, Some("account_locked")), "{p}");
+        assert_eq!((status, p["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{p}");
+        let (_, bob) = s.get(&format!("/api/v1/users/{}", user["id"].as_str().unwrap()), &admin).await;
+        assert!(bob["locked_until"].is_string(), "the lock shows to administrators: {bob}");
         // An administrator's password reset clears the lock.
         let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
         let (status, _) =
@@ -219,6 +221,41 @@ async fn a_new_password_revokes_the_users_sessions_and_tokens() {
         let (status, _) = s.call(Method::PATCH, &path, Some(&admin), Some(json!({"email": "f@example.com"}))).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_refused_login_gets_the_same_answer() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        for name in ["hank", "ivy"] {
+            let (status, _) =
+                s.post("/api/v1/users", &admin, json!({"name": name, "password": format!("{name}-password-12")})).await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let (_, ivy) = s.get("/api/v1/users?sort=name", &admin).await;
+        let ivy = ivy["items"].as_array().unwrap().iter().find(|u| u["name"] == "ivy").unwrap()["id"].clone();
+        let path = format!("/api/v1/users/{}", ivy.as_str().unwrap());
+        assert_eq!(s.call(Method::PATCH, &path, Some(&admin), Some(json!({"disabled": true}))).await.0, StatusCode::OK);
+        let login = |user: &'static str, password: &'static str| {
+            let s = &s;
+            async move {
+                let body = json!({"username": user, "password": password});
+                s.call(Method::POST, "/api/v1/auth/login", None, Some(body)).await
+            }
+        };
+        let wrong = login("hank", "not-hanks-password").await;
+        assert_eq!(wrong.0, StatusCode::UNAUTHORIZED, "{}", wrong.1);
+        let missing = login("nobody", "hank-password-12").await;
+        let disabled = login("ivy", "ivy-password-12").await;
+        for _ in 0..3 {
+            login("hank", "not-hanks-password").await;
+        }
+        let locked = login("hank", "hank-password-12").await;
+        for (what, answer) in [("missing", &missing), ("disabled", &disabled), ("locked", &locked)] {
+            assert_eq!(answer, &wrong, "a {what} account answers like a wrong password");
+        }
     })
     .await;
 }

@@ -63,9 +63,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Returns how many were revoked.
     async fn update_user_revoking_tokens(&self, user: &UserRow, now: i64, keep_token: Option<&str>) -> Result<u64>;
     async fn delete_user(&self, id: &str) -> Result<bool>;
-    /// Counts a failed login and locks the account for `lock_ms` once `threshold` failures
-    /// in a row are reached. Returns the updated user.
-    async fn record_login_failure(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<UserRow>;
+    /// Takes one sign-in try for the user, counted as a failure until
+    /// [`Store::reset_login_failures`] says it succeeded: unless the account is locked at
+    /// `now`, adds one to its failures and locks it for `lock_ms` once `threshold` in a row
+    /// are reached. One statement, so that concurrent tries are all counted. Whether the
+    /// try may go on (false: the account is locked).
+    async fn take_login_attempt(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<bool>;
     async fn reset_login_failures(&self, id: &str) -> Result<()>;
 
     // Groups

@@ -464,20 +464,20 @@ impl Store for SqlStore {
         self.delete("users", id).await
     }
 
-    async fn record_login_failure(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<UserRow> {
-        {
-            let _w = self.writing().await;
-            sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1, \
-                 locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1",
-            )
-            .bind(id)
-            .bind(threshold)
-            .bind(now + lock_ms)
-            .execute(&self.pool)
-            .await?;
-        }
-        self.user(id).await?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+    async fn take_login_attempt(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<bool> {
+        let _w = self.writing().await;
+        let done = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4)",
+        )
+        .bind(id)
+        .bind(threshold)
+        .bind(now + lock_ms)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn reset_login_failures(&self, id: &str) -> Result<()> {

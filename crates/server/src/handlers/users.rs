@@ -58,7 +58,7 @@ pub async fn create(State(st): State<AppState>, Json(body): Json<UserCreate>) ->
         id: new_id(),
         name: body.name,
         email: body.email,
-        password_hash: auth::hash_password(&body.password)?,
+        password_hash: auth::hash_password(&body.password).await?,
         created_at: now_ms(),
         failed_logins: 0,
         locked_until: None,
@@ -103,7 +103,7 @@ pub async fn update(
         return Ok(Json(to_api(&row)));
     };
     auth::check_password_rules(&password)?;
-    row.password_hash = auth::hash_password(&password)?;
+    row.password_hash = auth::hash_password(&password).await?;
     row.failed_logins = 0;
     row.locked_until = None;
     let caller = user_of(&caller)?;
