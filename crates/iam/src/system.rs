@@ -24,14 +24,25 @@ use crate::policy::{Effect, PolicyDocument, Statement};
 pub enum SystemPolicy {
     /// `CGS Administrator`: everything (Allow `*`).
     Administrator,
-    /// `CGS FullAccess`: every cgs action (Allow `cgs:*`).
+    /// `CGS FullAccess`: every cgs action but `cgs:privilege:operate`: it runs the service,
+    /// it does not grant permissions (or it could grant itself `CGS Administrator`).
     FullAccess,
     /// `CGS ReadOnlyAccess`: every read-only cgs action (Allow `cgs:*:list` and `cgs:*:get`).
     ReadOnlyAccess,
 }
 
 static ADMINISTRATOR: LazyLock<PolicyDocument> = LazyLock::new(|| allow(&["*"]));
-static FULL_ACCESS: LazyLock<PolicyDocument> = LazyLock::new(|| allow(&["cgs:*"]));
+static FULL_ACCESS: LazyLock<PolicyDocument> = LazyLock::new(|| {
+    allow(&[
+        "cgs:quota:*",
+        "cgs:cluster:*",
+        "cgs:images:*",
+        "cgs:configuration:*",
+        "cgs:imageSecure:*",
+        "cgs:runtimeSecure:*",
+        "cgs:privilege:get",
+    ])
+});
 static READ_ONLY_ACCESS: LazyLock<PolicyDocument> = LazyLock::new(|| allow(&["cgs:*:list", "cgs:*:get"]));
 
 /// A one-statement Allow document of constant, valid patterns (the unit tests parse every system policy).
@@ -62,7 +73,10 @@ impl SystemPolicy {
     pub const fn description(self) -> &'static str {
         match self {
             SystemPolicy::Administrator => "Administrator of the container guard service, with every permission.",
-            SystemPolicy::FullAccess => "All permissions of the container guard service.",
+            SystemPolicy::FullAccess => {
+                "All permissions of the container guard service, except changing users, groups, permission \
+                 policies and the service authorization (cgs:privilege:operate)."
+            }
             SystemPolicy::ReadOnlyAccess => {
                 "Read-only access to the container guard service: users with it can only view the service."
             }

@@ -14,8 +14,10 @@ fn read_only_access_allows_exactly_the_read_only_actions() {
 }
 
 #[test]
-fn full_access_and_administrator_allow_every_action() {
-    assert_eq!(allowed_actions(&[SystemPolicy::FullAccess.document()]), Action::ALL);
+fn administrator_allows_every_action_and_full_access_all_but_granting_permissions() {
+    let full = actions_where(|action| action != Action::PrivilegeOperate);
+    assert_eq!(full.len(), 17);
+    assert_eq!(allowed_actions(&[SystemPolicy::FullAccess.document()]), full);
     assert_eq!(allowed_actions(&[SystemPolicy::Administrator.document()]), Action::ALL);
 }
 
@@ -23,7 +25,10 @@ fn full_access_and_administrator_allow_every_action() {
 fn documents_are_as_documented() {
     let expected = [
         (SystemPolicy::Administrator, r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["*"]}]}"#),
-        (SystemPolicy::FullAccess, r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["cgs:*"]}]}"#),
+        (
+            SystemPolicy::FullAccess,
+            r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["cgs:quota:*","cgs:cluster:*","cgs:images:*","cgs:configuration:*","cgs:imageSecure:*","cgs:runtimeSecure:*","cgs:privilege:get"]}]}"#,
+        ),
         (
             SystemPolicy::ReadOnlyAccess,
             r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["cgs:*:list","cgs:*:get"]}]}"#,

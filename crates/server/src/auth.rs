@@ -36,7 +36,39 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-pub fn hash_password(password: &str) -> ApiResult<String> {
+/// Password hashes computed at once, at most: argon2id is made to cost memory (19 MiB) and
+/// time, so a flood of sign-ins must queue here rather than take every worker thread.
+const CONCURRENT_HASHES: usize = 2;
+
+static HASHING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_HASHES)));
+
+/// Runs `work` on a blocking thread once one of the [`CONCURRENT_HASHES`] slots is free.
+/// The slot is held until the work is done, even when the request is abandoned meanwhile.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let slot = HASHING.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password hashing: {e}")))
+}
+
+/// The argon2id hash (PHC string) of a password, computed off the async workers.
+pub async fn hash_password(password: &str) -> ApiResult<String> {
+    let password = password.to_owned();
+    hashing(move || hash_password_now(&password)).await?
+}
+
+/// Whether a password matches its hash, checked off the async workers.
+pub async fn verify_password(password: &str, phc: &str) -> ApiResult<bool> {
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    hashing(move || verify_password_now(&password, &phc)).await
+}
+
+/// [`hash_password`] on the calling thread.
+pub fn hash_password_now(password: &str) -> ApiResult<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -44,7 +76,7 @@ pub fn hash_password(password: &str) -> ApiResult<String> {
         .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
 }
 
-pub fn verify_password(password: &str, phc: &str) -> bool {
+fn verify_password_now(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
@@ -190,13 +222,32 @@ pub async fn node_from_token(store: &dyn Store, token: &str) -> ApiResult<NodeRo
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_verify_only_against_their_hash() {
-        let h = hash_password("correct horse battery").unwrap();
+    #[tokio::test]
+    async fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse battery").await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("correct horse batterx", &h));
-        assert!(!verify_password("anything", "not a phc string"));
+        assert!(verify_password("correct horse battery", &h).await.unwrap());
+        assert!(!verify_password("correct horse batterx", &h).await.unwrap());
+        assert!(!verify_password("anything", "not a phc string").await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn at_most_two_hashes_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let work = || {
+            let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+            MOST.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+        };
+        let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(hashing(work))).collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let most = MOST.load(Ordering::SeqCst);
+        assert!((1..=CONCURRENT_HASHES).contains(&most), "{most} hashes ran at once");
     }
 
     #[test]

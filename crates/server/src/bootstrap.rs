@@ -30,7 +30,15 @@ pub async fn bootstrap(store: &dyn Store, admin_password: Option<&str>) -> Resul
             updated_at: now,
         };
         match store.create_iam_policy(&row).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Ok(()) => {}
+            // Made by an earlier start: brought up to date when this version changed it.
+            Err(StoreError::Conflict(_)) => {
+                if let Some(stored) = store.iam_policy(&row.id).await?
+                    && (stored.document != row.document || stored.description != row.description)
+                {
+                    store.update_iam_policy(&IamPolicyRow { created_at: stored.created_at, ..row }).await?;
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -50,7 +58,7 @@ pub async fn bootstrap(store: &dyn Store, admin_password: Option<&str>) -> Resul
         id: uuid::Uuid::new_v4().to_string(),
         name: "admin".into(),
         email: None,
-        password_hash: auth::hash_password(&password)?,
+        password_hash: auth::hash_password(&password).await?,
         created_at: now,
         failed_logins: 0,
         locked_until: None,

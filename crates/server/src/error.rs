@@ -19,8 +19,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// An enrolment under a node name that is taken, without proof or permission.
     #[error("{0}")]
-    Locked(String),
+    NodeEnrolled(String),
     /// An operation that needs the service authorization before it is granted (SPEC 1.1).
     #[error("{0}")]
     NotAuthorized(String),
@@ -32,6 +33,9 @@ pub enum ApiError {
     /// Something the server depends on is not ready (no vulnerability database, ...).
     #[error("{0}")]
     Unavailable(String),
+    /// The audit record of a change could not be written, so the change was not made.
+    #[error("the audit log cannot be written: the operation was not carried out; try again later")]
+    AuditUnavailable,
     #[error("internal error")]
     Internal(String),
 }
@@ -51,12 +55,12 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(..) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Locked(_) => StatusCode::LOCKED,
+            ApiError::Conflict(_) | ApiError::NodeEnrolled(_) => StatusCode::CONFLICT,
             ApiError::NotAuthorized(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,11 +73,12 @@ impl ApiError {
             ApiError::Csrf => "csrf_token_invalid",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
-            ApiError::Locked(_) => "account_locked",
+            ApiError::NodeEnrolled(_) => "node_already_enrolled",
             ApiError::NotAuthorized(_) => "authorization_required",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Upstream(_) => "cluster_api_failed",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::AuditUnavailable => "audit_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }

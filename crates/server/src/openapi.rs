@@ -60,6 +60,7 @@ use crate::routes::{self, Guard};
         clusters::close_protection,
         clusters::nodes,
         clusters::all_nodes,
+        clusters::allow_reenrol,
         quotas::summary,
         quotas::list,
         quotas::purchase,

@@ -1,9 +1,11 @@
 //! Every route of the API, each declared once with its guard and its audit event, and
 //! the middleware that enforces both. A route missing here does not exist.
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,8 +27,13 @@ pub enum Guard {
     /// Anyone: the OpenAPI document, health, login, and shield enrolment (which proves
     /// itself with the enrolment token in its body).
     Public,
-    /// Any signed-in user, about itself only: its identity, logout, its own API tokens.
+    /// Any signed-in user, about itself only: its identity, logout, the list of its API
+    /// tokens. An API token may use these routes (logout revokes the token itself).
     SignedIn,
+    /// A signed-in user's login session, not an API token: making and revoking API tokens.
+    /// A token's scope covers none of the 18 actions this could be measured by, so no API
+    /// token may mint a wider one or revoke its user's others.
+    Session,
     /// An enrolled node's credential.
     Node,
     /// A user holding this action.
@@ -39,6 +46,7 @@ impl Guard {
         match self {
             Guard::Public => "public".into(),
             Guard::SignedIn => "signed-in".into(),
+            Guard::Session => "session".into(),
             Guard::Node => "node".into(),
             Guard::Action(a) => a.as_str().into(),
         }
@@ -83,7 +91,7 @@ static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(all);
 
 /// Every route, in the order of the OpenAPI document.
 pub fn all() -> Vec<Route> {
-    use Guard::{Action, Node, Public, SignedIn};
+    use Guard::{Action, Node, Public, Session, SignedIn};
     use Method as M;
     vec![
         r(M::GET, "/api/v1/openapi.json", Public, || get(meta::openapi)),
@@ -92,8 +100,8 @@ pub fn all() -> Vec<Route> {
         w(M::POST, "/api/v1/auth/logout", SignedIn, "logout", "user", || post(session::logout)),
         r(M::GET, "/api/v1/auth/me", SignedIn, || get(session::me)),
         r(M::GET, "/api/v1/auth/tokens", SignedIn, || get(session::list_tokens)),
-        w(M::POST, "/api/v1/auth/tokens", SignedIn, "createApiToken", "token", || post(session::create_token)),
-        w(M::DELETE, "/api/v1/auth/tokens/{id}", SignedIn, "revokeApiToken", "token", || delete(session::revoke_token)),
+        w(M::POST, "/api/v1/auth/tokens", Session, "createApiToken", "token", || post(session::create_token)),
+        w(M::DELETE, "/api/v1/auth/tokens/{id}", Session, "revokeApiToken", "token", || delete(session::revoke_token)),
         r(M::GET, "/api/v1/users", Action(A::PrivilegeGet), || get(users::list)),
         w(M::POST, "/api/v1/users", Action(A::PrivilegeOperate), "addUser", "user", || post(users::create)),
         r(M::GET, "/api/v1/users/{id}", Action(A::PrivilegeGet), || get(users::get_one)),
@@ -230,6 +238,9 @@ pub fn all() -> Vec<Route> {
         )),
         r(M::GET, "/api/v1/clusters/{id}/nodes", Action(A::ClusterList), || get(clusters::nodes)),
         r(M::GET, "/api/v1/nodes", Action(A::ClusterList), || get(clusters::all_nodes)),
+        warn(w(M::POST, "/api/v1/nodes/{id}/reenrol", Action(A::ClusterOperate), "allowNodeReenrol", "node", || {
+            post(clusters::allow_reenrol)
+        })),
         r(M::GET, "/api/v1/protection/summary", Action(A::QuotaGet), || get(quotas::summary)),
         r(M::GET, "/api/v1/quotas", Action(A::QuotaList), || get(quotas::list)),
         w(M::POST, "/api/v1/quotas", Action(A::QuotaOperate), "purchaseQuota", "quota", || post(quotas::purchase)),
@@ -336,24 +347,37 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
             (Err(e), _) | (_, Err(e)) => e.into_response(),
         };
     };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(e) => {
+            // No valid credential: a compact record (the body is not even read), and at
+            // most so many a minute per route.
+            let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+            let refused =
+                audit::Refused { spec, method: route.method.as_str(), route_path: route.path, path: &path, client };
+            audit::refused_unauthenticated(&state, refused, &e).await;
+            return e.into_response();
+        }
+    };
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return ApiError::TooLarge(format!("request bodies are limited to {MAX_BODY} bytes")).into_response(),
     };
-    let (caller, refusal) = match (caller, checked) {
-        (Ok(caller), Ok(())) => (caller, None),
-        (Ok(caller), Err(e)) => (caller, Some(e)),
-        (Err(e), _) => (Caller::Anonymous, Some(e)),
-    };
     let attempt = audit::Attempt { spec, route_path: route.path, path: &path, caller: &caller };
-    if let Some(e) = refusal {
-        return audit::finish(&state, attempt, &bytes, e.into_response()).await;
+    if let Err(e) = checked {
+        return audit::finish(&state, attempt, &bytes, e.into_response(), None).await;
     }
+    // Fail closed: the attempt is on record before the handler can change anything, and
+    // the handler does not run when it cannot be recorded.
+    let attempt_id = match audit::record_attempt(&state, &attempt, &bytes).await {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
     let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     req.extensions_mut().insert(caller.clone());
     let resp = next.run(req).await;
-    audit::finish(&state, attempt, &bytes, resp).await
+    audit::finish(&state, attempt, &bytes, resp, Some(&attempt_id)).await
 }
 
 /// Whether an authenticated caller may use a route with this guard. A change made with
@@ -372,6 +396,9 @@ fn permit(caller: &Caller, guard: Guard, method: &Method, headers: &axum::http::
             format!("this operation needs the permission {action}"),
             Some(action.as_str().into()),
         )),
+        (Guard::Session, Caller::User(user)) if user.kind != store::TokenKind::Session => {
+            Err(ApiError::Forbidden("an API token cannot make or revoke API tokens: sign in".into(), None))
+        }
         _ => Ok(()),
     }
 }
@@ -386,7 +413,7 @@ async fn authenticate(state: &AppState, guard: Guard, headers: &axum::http::Head
             let token = bearer.ok_or_else(|| ApiError::Unauthenticated("a node credential is required".into()))?;
             Ok(Caller::Node(Box::new(auth::node_from_token(state.store.as_ref(), token).await?)))
         }
-        Guard::SignedIn | Guard::Action(_) => {
+        Guard::SignedIn | Guard::Session | Guard::Action(_) => {
             let cookie = if bearer.is_none() { auth::session_cookie(headers) } else { None };
             let token = bearer.or(cookie).ok_or_else(|| {
                 ApiError::Unauthenticated("sign in: POST /api/v1/auth/login, then send Authorization: Bearer …".into())

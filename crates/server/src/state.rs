@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub daily_detection_at: (u8, u8),
     /// Image security settings (largest image scanned, pulls per registry).
     pub image_security: domain::ImageSecurityConfig,
+    /// Audit records of requests refused for want of a valid credential, per route and
+    /// minute (and per server process); the others are counted in the next record.
+    pub audit_anonymous_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -68,6 +71,7 @@ impl ServerConfig {
             job_lease: std::time::Duration::from_secs(60),
             daily_detection_at: (3, 0),
             image_security: domain::ImageSecurityConfig::default(),
+            audit_anonymous_per_minute: 20,
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct AppState {
     pub secrets: Arc<crate::secrets::SecretKey>,
     /// Image security: registries, catalogue, scans, reports.
     pub images: Arc<domain::ImageSecurity>,
+    /// Bounds the audit records of unauthenticated requests.
+    pub(crate) audit_limiter: Arc<crate::audit::AnonymousLimiter>,
 }
 
 impl AppState {
@@ -93,7 +99,15 @@ impl AppState {
             Arc::new(domain::vulns::VulnDb::new(config.vuln_db.clone())),
             config.image_security.clone(),
         ));
-        AppState { store, config: Arc::new(config), instance: uuid::Uuid::new_v4().to_string().into(), secrets, images }
+        let audit_limiter = Arc::new(crate::audit::AnonymousLimiter::new(config.audit_anonymous_per_minute));
+        AppState {
+            store,
+            config: Arc::new(config),
+            instance: uuid::Uuid::new_v4().to_string().into(),
+            secrets,
+            images,
+            audit_limiter,
+        }
     }
 }
 

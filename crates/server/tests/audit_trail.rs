@@ -1,9 +1,9 @@
 //! Audit records: the seed's event names, denied attempts, filters, redaction, export.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::each_backend;
+use crate::harness::{ADMIN_PASSWORD, each_backend};
 
 #[tokio::test]
 async fn changes_and_refusals_are_audited_without_secrets() {
@@ -70,6 +70,189 @@ async fn changes_and_refusals_are_audited_without_secrets() {
 
         let v = store::verify_audit(s.store.as_ref()).await.unwrap();
         assert!(v.problems.is_empty() && v.records as usize == seqs.len());
+    })
+    .await;
+}
+
+/// Every secret the server issues or receives in a flow that makes one of each kind: none
+/// reaches an audit record, by key name or by value (the install command embeds the
+/// enrolment token in a string).
+#[tokio::test]
+async fn no_issued_secret_reaches_the_audit_log() {
+    each_backend(|s| async move {
+        let mut secrets: Vec<String> = vec![ADMIN_PASSWORD.into()];
+        let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+        let (status, session) = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await;
+        assert_eq!(status, StatusCode::OK);
+        let admin = session["token"].as_str().unwrap().to_string();
+        secrets.push(admin.clone());
+        secrets.push(session["csrf_token"].as_str().unwrap().into());
+
+        let (status, _) =
+            s.post("/api/v1/users", &admin, json!({"name": "erin", "password": "erin-password-12"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        secrets.push("erin-password-12".into());
+        secrets.push(s.login("erin", "erin-password-12").await);
+
+        let token = json!({"name": "ci", "scope": ["cgs:*:list"], "expires_in_days": 1});
+        let (status, token) = s.post("/api/v1/auth/tokens", &admin, token).await;
+        assert_eq!(status, StatusCode::CREATED);
+        secrets.push(token["secret"].as_str().unwrap().into());
+
+        s.call(Method::PUT, "/api/v1/authorization", Some(&admin), None).await;
+        let (_, cluster) = s.post("/api/v1/clusters", &admin, json!({"name": "edge", "kind": "hosts"})).await;
+        let open = format!("/api/v1/clusters/{}/protection/open", cluster["id"].as_str().unwrap());
+        let (status, opened) = s.post(&open, &admin, json!({"accept_disclaimer": true})).await;
+        assert_eq!(status, StatusCode::OK, "{opened}");
+        let enrolment = opened["enrolment_token"].as_str().unwrap().to_string();
+        assert!(opened["install_command"].as_str().unwrap().contains(&enrolment));
+        secrets.push(enrolment.clone());
+
+        let enrol = json!({"token": enrolment, "node_name": "edge-1", "shield_version": "0.1.0"});
+        let (status, node) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await;
+        assert_eq!(status, StatusCode::CREATED, "{node}");
+        secrets.push(node["credential"].as_str().unwrap().into());
+
+        // A secret sent where no key names it (a group's description) is redacted too.
+        let description = format!("ask for {} on the wiki", secrets[1]);
+        let (status, _) = s.post("/api/v1/groups", &admin, json!({"name": "ops", "description": description})).await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        let mut records = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (_, page) = s.get(&format!("/api/v1/audit/records?limit=100&offset={offset}"), &admin).await;
+            let items = page["items"].as_array().unwrap().clone();
+            offset += items.len();
+            records.extend(items);
+            if offset as u64 >= page["total"].as_u64().unwrap() {
+                break;
+            }
+        }
+        let events: Vec<&str> = records.iter().map(|r| r["event_name"].as_str().unwrap()).collect();
+        for e in ["login", "addUser", "createApiToken", "openClusterProtect", "registerShield", "addGroup"] {
+            assert!(events.contains(&e), "{e} missing from {events:?}");
+        }
+        let export = reqwest::Client::new()
+            .get(format!("{}/api/v1/audit/export", s.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(export.lines().count(), records.len());
+        let queried = serde_json::to_string(&records).unwrap();
+        for secret in &secrets {
+            assert!(!queried.contains(secret.as_str()), "{secret} is in an audit record: {queried}");
+            assert!(!export.contains(secret.as_str()), "{secret} is in the audit export: {export}");
+        }
+        assert!(export.contains("CGUARD_ENROLMENT_TOKEN=cgs_e_***"), "{export}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unauthenticated_attempts_are_recorded_compactly_and_limited() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let big = json!({"name": "x".repeat(100_000), "password": "p".repeat(20)});
+        let sent = 50;
+        for n in 0..sent {
+            let token = (n % 2 == 0).then_some("cgs_s_forged");
+            let (status, _) = s.call(Method::POST, "/api/v1/users", token, Some(big.clone())).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let (_, page) = s.get("/api/v1/audit/records?event_name=addUser&limit=1000", &admin).await;
+        let records = page["items"].as_array().unwrap();
+        // 20 a minute per route; the requests may straddle two minutes.
+        assert!(!records.is_empty() && records.len() <= 40, "{} records", records.len());
+        for r in records {
+            assert_eq!((r["operator"].as_str(), r["outcome"].as_str()), (Some("anonymous"), Some("denied")));
+            assert_eq!(
+                (r["request"]["method"].as_str(), r["request"]["path"].as_str()),
+                (Some("POST"), Some("/api/v1/users"))
+            );
+            assert!(r["request"].get("body").is_none(), "{r}");
+            assert_eq!(r["result"]["status"], 401);
+            assert!(r["result"]["reason"].is_string(), "{r}");
+            assert!(serde_json::to_string(r).unwrap().len() < 2000, "{r}");
+        }
+        let (status, _) = s.call(Method::POST, "/api/v1/users", None, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, users) = s.get("/api/v1/users", &admin).await;
+        assert_eq!(users["total"], 1, "only the administrator");
+    })
+    .await;
+}
+
+/// Makes every insert into the audit log fail, as a full disk would.
+async fn break_the_audit_log(s: &crate::harness::TestServer) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&s.db_url).await.unwrap();
+    let sql = match s.backend {
+        store::Backend::Sqlite => {
+            "CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(FAIL, 'disk full'); END;"
+        }
+        store::Backend::Postgres => {
+            "CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$; \
+             CREATE TRIGGER audit_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_full();"
+        }
+    };
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_that_cannot_be_audited_does_not_happen() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        break_the_audit_log(&s).await;
+        let (status, p) =
+            s.post("/api/v1/users", &admin, json!({"name": "gina", "password": "gina-password-12"})).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("audit_unavailable")), "{p}");
+        assert!(s.store.user_by_name("gina").await.unwrap().is_none(), "the user was created without a record");
+        let (status, _) = s.post("/api/v1/groups", &admin, json!({"name": "ops"})).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (_, groups) = s.get("/api/v1/groups", &admin).await;
+        assert_eq!(groups["total"], 0);
+        let login = json!({"username": "admin", "password": crate::harness::ADMIN_PASSWORD});
+        let (status, body) = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "no session without its record: {body}");
+        // Reads need no record.
+        assert_eq!(s.get("/api/v1/users", &admin).await.0, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_export_is_streamed_in_chain_order() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        for n in 0..3 {
+            s.post("/api/v1/groups", &admin, json!({"name": format!("g{n}")})).await;
+        }
+        let resp = reqwest::Client::new()
+            .get(format!("{}/api/v1/audit/export?event_name=addGroup", s.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(
+            resp.headers().get("content-length").is_none(),
+            "a streamed answer has no length: {:?}",
+            resp.headers()
+        );
+        let text = resp.text().await.unwrap();
+        let seqs: Vec<i64> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs.len(), 6, "an attempt and an outcome per group: {text}");
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     })
     .await;
 }

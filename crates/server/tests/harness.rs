@@ -16,6 +16,9 @@ pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub state: server::AppState,
+    /// The scratch database, for tests that act on it behind the server's back.
+    pub db_url: String,
+    pub backend: Backend,
     client: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
@@ -50,6 +53,8 @@ impl TestServer {
             task,
             background,
             _stop: stop,
+            db_url: db.url.clone(),
+            backend: db.backend,
         }
     }
 

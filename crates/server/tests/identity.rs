@@ -21,7 +21,9 @@ async fn repeated_failures_lock_the_account() {
             assert_eq!((status, p["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
         }
         let (status, p) = login("bob-password-123").await;
-        assert_eq!((status, p["code"].as_str()), (StatusCode::LOCKED, Some("account_locked")), "{p}");
+        assert_eq!((status, p["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{p}");
+        let (_, bob) = s.get(&format!("/api/v1/users/{}", user["id"].as_str().unwrap()), &admin).await;
+        assert!(bob["locked_until"].is_string(), "the lock shows to administrators: {bob}");
         // An administrator's password reset clears the lock.
         let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
         let (status, _) =
@@ -68,9 +70,18 @@ async fn a_new_user_can_do_nothing_and_deny_wins_over_allow() {
         let (status, p) = s.post("/api/v1/policies", &carol, json!({"name": "x"})).await;
         assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:configuration:operate")));
         let (_, me) = s.get("/api/v1/auth/me", &carol).await;
-        assert_eq!(me["actions"].as_array().unwrap().len(), 17);
-        // FullAccess holds no privilege over users? It does: cgs:* includes cgs:privilege:*.
+        assert_eq!(me["actions"].as_array().unwrap().len(), 16);
+        // FullAccess reads users and policies but grants nothing: not even to itself.
         assert_eq!(s.get("/api/v1/users", &carol).await.0, StatusCode::OK);
+        let (_, list) = s.get("/api/v1/iam/policies?limit=100", &carol).await;
+        let administrator =
+            list["items"].as_array().unwrap().iter().find(|p| p["name"] == "CGS Administrator").unwrap()["id"].clone();
+        let attach = json!({"principal_type": "user", "principal_id": uid});
+        let path = format!("/api/v1/iam/policies/{}/attach", administrator.as_str().unwrap());
+        let (status, p) = s.post(&path, &carol, attach).await;
+        assert_eq!((status, p["action"].as_str()), (StatusCode::FORBIDDEN, Some("cgs:privilege:operate")));
+        let (status, _) = s.post("/api/v1/users", &carol, json!({"name": "mallory", "password": "mallory-pw-123"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     })
     .await;
 }
@@ -174,4 +185,92 @@ async fn the_console_cookie_needs_the_csrf_token_to_change_anything() {
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_new_password_revokes_the_users_sessions_and_tokens() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let other_admin_session = s.admin().await;
+        let (_, user) = s.post("/api/v1/users", &admin, json!({"name": "frank", "password": "frank-password-1"})).await;
+        let frank = s.login("frank", "frank-password-1").await;
+        let (status, token) =
+            s.post("/api/v1/auth/tokens", &frank, json!({"name": "ci", "scope": ["*"], "expires_in_days": 1})).await;
+        assert_eq!(status, StatusCode::CREATED, "{token}");
+        let api_token = token["secret"].as_str().unwrap().to_string();
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &api_token).await.0, StatusCode::OK);
+
+        let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+        let (status, _) =
+            s.call(Method::PATCH, &path, Some(&admin), Some(json!({"password": "frank-new-password"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::UNAUTHORIZED, "the old session");
+        assert_eq!(s.get("/api/v1/auth/me", &api_token).await.0, StatusCode::UNAUTHORIZED, "the old API token");
+        let frank = s.login("frank", "frank-new-password").await;
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+        // Changing one's own password keeps this request's session, and only it.
+        let (_, me) = s.get("/api/v1/auth/me", &admin).await;
+        let own = format!("/api/v1/users/{}", me["user"]["id"].as_str().unwrap());
+        let (status, _) =
+            s.call(Method::PATCH, &own, Some(&admin), Some(json!({"password": "admin-new-password"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &admin).await.0, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &other_admin_session).await.0, StatusCode::UNAUTHORIZED);
+        // An e-mail change alone revokes nothing.
+        let (status, _) = s.call(Method::PATCH, &path, Some(&admin), Some(json!({"email": "f@example.com"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(s.get("/api/v1/auth/me", &frank).await.0, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_refused_login_gets_the_same_answer() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        for name in ["hank", "ivy"] {
+            let (status, _) =
+                s.post("/api/v1/users", &admin, json!({"name": name, "password": format!("{name}-password-12")})).await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let (_, ivy) = s.get("/api/v1/users?sort=name", &admin).await;
+        let ivy = ivy["items"].as_array().unwrap().iter().find(|u| u["name"] == "ivy").unwrap()["id"].clone();
+        let path = format!("/api/v1/users/{}", ivy.as_str().unwrap());
+        assert_eq!(s.call(Method::PATCH, &path, Some(&admin), Some(json!({"disabled": true}))).await.0, StatusCode::OK);
+        let login = |user: &'static str, password: &'static str| {
+            let s = &s;
+            async move {
+                let body = json!({"username": user, "password": password});
+                s.call(Method::POST, "/api/v1/auth/login", None, Some(body)).await
+            }
+        };
+        let wrong = login("hank", "not-hanks-password").await;
+        assert_eq!(wrong.0, StatusCode::UNAUTHORIZED, "{}", wrong.1);
+        let missing = login("nobody", "hank-password-12").await;
+        let disabled = login("ivy", "ivy-password-12").await;
+        for _ in 0..3 {
+            login("hank", "not-hanks-password").await;
+        }
+        let locked = login("hank", "hank-password-12").await;
+        for (what, answer) in [("missing", &missing), ("disabled", &disabled), ("locked", &locked)] {
+            assert_eq!(answer, &wrong, "a {what} account answers like a wrong password");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_later_start_brings_the_system_policies_up_to_date() {
+    let db = store::scratch::ScratchDb::new(store::Backend::Sqlite).await.unwrap();
+    let st = store::open(&db.url).await.unwrap();
+    server::bootstrap(&st, Some(ADMIN_PASSWORD)).await.unwrap();
+    // As an earlier version stored it.
+    let mut full = store::Store::iam_policy(&st, "system-cgs-fullaccess").await.unwrap().unwrap();
+    full.document = r#"{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["cgs:*"]}]}"#.into();
+    store::Store::update_iam_policy(&st, &full).await.unwrap();
+    assert_eq!(server::bootstrap(&st, None).await.unwrap(), None);
+    let full = store::Store::iam_policy(&st, "system-cgs-fullaccess").await.unwrap().unwrap();
+    assert_eq!(full.document, iam::SystemPolicy::FullAccess.document().to_json());
+    assert!(!full.document.contains("cgs:*\""), "{}", full.document);
 }

@@ -78,6 +78,16 @@ async fn every_route_is_guarded_by_exactly_its_action() {
                     let (status, _) = call(&s, m, path, Some(&session), *body).await;
                     assert_ne!(status, StatusCode::UNAUTHORIZED, "{m} {path} with a session");
                 }
+                "session" => {
+                    let (status, _) = call(&s, m, path, None, *body).await;
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{m} {path} without a token");
+                    let (status, _) = call(&s, m, path, Some(&admin), *body).await;
+                    assert_ne!(status, StatusCode::UNAUTHORIZED, "{m} {path} with a session");
+                    let token = json!({"name": "walk", "scope": ["*"], "expires_in_days": 1});
+                    let (_, token) = s.post("/api/v1/auth/tokens", &admin, token).await;
+                    let (status, _) = call(&s, m, path, token["secret"].as_str(), *body).await;
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{m} {path} with an API token");
+                }
                 "node" => {
                     let (status, _) = call(&s, m, path, Some(&admin), *body).await;
                     assert_eq!(status, StatusCode::UNAUTHORIZED, "{m} {path} takes only node credentials");
@@ -152,6 +162,40 @@ async fn an_api_token_does_only_what_its_scope_and_its_user_allow() {
         let (status, p) =
             s.post("/api/v1/auth/tokens", &admin, json!({"name": "x", "scope": [], "expires_in_days": 1})).await;
         assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("scope")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scoped_api_token_neither_mints_nor_revokes_tokens() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let make = |scope: Value| {
+            let s = &s;
+            let admin = admin.clone();
+            async move {
+                let (status, t) = s
+                    .post("/api/v1/auth/tokens", &admin, json!({"name": "t", "scope": scope, "expires_in_days": 1}))
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{t}");
+                t
+            }
+        };
+        let narrow = make(json!(["cgs:*:list"])).await;
+        let other = make(json!(["*"])).await;
+        let narrow_secret = narrow["secret"].as_str().unwrap();
+        let wider = json!({"name": "wider", "scope": ["*"], "expires_in_days": 1});
+        let (status, p) = s.post("/api/v1/auth/tokens", narrow_secret, wider).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{p}");
+        let path = format!("/api/v1/auth/tokens/{}", other["id"].as_str().unwrap());
+        let (status, p) = s.call(Method::DELETE, &path, Some(narrow_secret), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{p}");
+        assert_eq!(s.get("/api/v1/clusters", other["secret"].as_str().unwrap()).await.0, StatusCode::OK);
+        // What it may still do about itself: read, and sign itself out.
+        assert_eq!(s.get("/api/v1/auth/tokens", narrow_secret).await.0, StatusCode::OK);
+        let (status, _) = s.call(Method::POST, "/api/v1/auth/logout", Some(narrow_secret), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(s.get("/api/v1/clusters", narrow_secret).await.0, StatusCode::UNAUTHORIZED);
     })
     .await;
 }

@@ -197,3 +197,115 @@ async fn time_moves_quotas_through_their_states_and_counts_on_demand_hours() {
 fn server_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
+
+/// Opens protection of a new host cluster and returns (cluster id, enrolment token).
+async fn protected_cluster(s: &crate::harness::TestServer, admin: &str, name: &str) -> (String, String) {
+    s.call(Method::PUT, "/api/v1/authorization", Some(admin), None).await;
+    let (_, c) = s.post("/api/v1/clusters", admin, json!({"name": name, "kind": "hosts"})).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let (status, o) =
+        s.post(&format!("/api/v1/clusters/{cid}/protection/open"), admin, json!({"accept_disclaimer": true})).await;
+    assert_eq!(status, StatusCode::OK, "{o}");
+    (cid, o["enrolment_token"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn an_enrolled_node_name_is_not_taken_over() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, token) = protected_cluster(&s, &admin, "prod").await;
+        let enrol = json!({"token": token, "node_name": "host-a", "shield_version": "0.1.0"});
+        let (status, first) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        let first_cred = first["credential"].as_str().unwrap().to_string();
+        let beat = json!({"shield_version": "0.1.0"});
+
+        // The token alone does not take the name over, nor does another node's credential.
+        let (status, p) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol.clone())).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::CONFLICT, Some("node_already_enrolled")), "{p}");
+        let other = json!({"token": token, "node_name": "host-b", "shield_version": "0.1.0"});
+        let (_, b) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(other)).await;
+        let b_cred = b["credential"].as_str().unwrap();
+        let (status, _) = s.call(Method::POST, "/api/v1/shield/enrol", Some(b_cred), Some(enrol.clone())).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &first_cred, beat.clone()).await.0, StatusCode::OK);
+
+        // The node itself renews its credential by proving it holds the current one.
+        let (status, renewed) =
+            s.call(Method::POST, "/api/v1/shield/enrol", Some(&first_cred), Some(enrol.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{renewed}");
+        assert_eq!(renewed["node_id"], first["node_id"], "the node keeps its id");
+        let cred = renewed["credential"].as_str().unwrap().to_string();
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &first_cred, beat.clone()).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &cred, beat.clone()).await.0, StatusCode::OK);
+
+        // An operator allows one re-enrolment (a reinstalled host without its credential).
+        let node_id = first["node_id"].as_str().unwrap();
+        let (status, node) = s.post(&format!("/api/v1/nodes/{node_id}/reenrol"), &admin, json!({})).await;
+        assert_eq!((status, node["name"].as_str()), (StatusCode::OK, Some("host-a")), "{node}");
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &cred, beat.clone()).await.0, StatusCode::OK, "until replaced");
+        let (status, replaced) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{replaced}");
+        let new_cred = replaced["credential"].as_str().unwrap();
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &cred, beat.clone()).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.post("/api/v1/shield/heartbeat", new_cred, beat.clone()).await.0, StatusCode::OK);
+        let (status, _) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "the permission is used up");
+        let missing = "/api/v1/nodes/00000000-0000-0000-0000-000000000000/reenrol";
+        assert_eq!(s.post(missing, &admin, json!({})).await.0, StatusCode::NOT_FOUND);
+
+        let (_, audit) =
+            s.get(&format!("/api/v1/audit/records?event_name=allowNodeReenrol&resource_id={node_id}"), &admin).await;
+        let outcomes: Vec<(&str, &str)> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["operator"].as_str().unwrap(), r["outcome"].as_str().unwrap()))
+            .collect();
+        assert_eq!(outcomes, [("admin", "success"), ("admin", "attempt")], "{audit}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_node_gets_only_the_policies_of_its_images() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let (_, token) = protected_cluster(&s, &admin, "prod").await;
+        let (_, web) = s.post("/api/v1/policies", &admin, json!({"name": "web"})).await;
+        let (_, db) = s.post("/api/v1/policies", &admin, json!({"name": "db"})).await;
+        s.post("/api/v1/policies", &admin, json!({"name": "loose"})).await;
+        let apply = |id: &Value, image: &str| {
+            let path = format!("/api/v1/policies/{}/images/apply", id["id"].as_str().unwrap());
+            let body = json!({"images": [image]});
+            let s = &s;
+            let admin = admin.clone();
+            async move { s.post(&path, &admin, body).await.0 }
+        };
+        assert_eq!(apply(&web, "nginx:1.25").await, StatusCode::OK);
+        assert_eq!(apply(&db, "postgres:16").await, StatusCode::OK);
+        let names = |cred: String| {
+            let s = &s;
+            async move {
+                let (status, p) = s.get("/api/v1/shield/policies", &cred).await;
+                assert_eq!(status, StatusCode::OK, "{p}");
+                let mut names: Vec<String> =
+                    p["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().into()).collect();
+                names.sort();
+                names
+            }
+        };
+        // Enrolled without facts: the node reported no images.
+        let enrol = json!({"token": token, "node_name": "bare", "shield_version": "0.1.0"});
+        let (_, bare) = s.call(Method::POST, "/api/v1/shield/enrol", None, Some(enrol)).await;
+        let bare = bare["credential"].as_str().unwrap().to_string();
+        assert_eq!(names(bare.clone()).await, Vec::<String>::new());
+        let beat = json!({"shield_version": "0.1.0", "facts": {"images": ["docker.io/library/nginx:1.25"]}});
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &bare, beat).await.0, StatusCode::OK);
+        assert_eq!(names(bare.clone()).await, vec!["web".to_string()]);
+        let beat = json!({"shield_version": "0.1.0", "facts": {"images": []}});
+        s.post("/api/v1/shield/heartbeat", &bare, beat).await;
+        assert_eq!(names(bare).await, Vec::<String>::new());
+    })
+    .await;
+}

@@ -142,7 +142,14 @@ pub fn establish(config: &ConnectConfig, facts: serde_json::Value) -> Result<Nod
         (None, Some(saved)) => saved,
         (Some(_), Some(saved)) if usable(&saved) => saved,
         (None, None) => return Err(ConnectError::NotEnrolled { server: client.base().to_owned() }),
-        (Some(token), _) => {
+        (Some(token), saved) => {
+            // The saved credential proves that this is the node already enrolled under its
+            // name: the server refuses to enrol a taken name without it (or an operator's
+            // permission).
+            let client = match saved {
+                Some(saved) => client.clone().with_credential(saved.credential),
+                None => client.clone(),
+            };
             let answer = client.enrol(&EnrolRequest {
                 token: token.clone(),
                 node_name: config.node_name.clone(),

@@ -38,6 +38,7 @@ impl Backend {
             (4, include_str!("../migrations/0004_list_indexes.sql")),
             (5, include_str!("../migrations/0005_cluster_kubeconfig.sql")),
             (6, include_str!("../migrations/0006_images.sql")),
+            (7, include_str!("../migrations/0007_node_reenrol.sql")),
         ]
     }
 }

@@ -68,10 +68,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>>;
     async fn list_users(&self, page: &PageReq) -> Result<(Vec<UserRow>, u64)>;
     async fn update_user(&self, user: &UserRow) -> Result<()>;
+    /// Like [`Store::update_user`] (for a new password), and in the same transaction
+    /// revokes every session and API token of the user except `keep_token` (a token id).
+    /// Returns how many were revoked.
+    async fn update_user_revoking_tokens(&self, user: &UserRow, now: i64, keep_token: Option<&str>) -> Result<u64>;
     async fn delete_user(&self, id: &str) -> Result<bool>;
-    /// Counts a failed login and locks the account for `lock_ms` once `threshold` failures
-    /// in a row are reached. Returns the updated user.
-    async fn record_login_failure(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<UserRow>;
+    /// Takes one sign-in try for the user, counted as a failure until
+    /// [`Store::reset_login_failures`] says it succeeded: unless the account is locked at
+    /// `now`, adds one to its failures and locks it for `lock_ms` once `threshold` in a row
+    /// are reached. One statement, so that concurrent tries are all counted. Whether the
+    /// try may go on (false: the account is locked).
+    async fn take_login_attempt(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<bool>;
     async fn reset_login_failures(&self, id: &str) -> Result<()>;
 
     // Groups
@@ -128,9 +135,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_enrolment_token(&self, token: &EnrolmentTokenRow) -> Result<()>;
     async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()>;
     async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>>;
-    /// Registers a node, or renews the credential of the node with the same name in the
-    /// same cluster.
-    async fn upsert_node(&self, node: &NodeRow) -> Result<NodeRow>;
+    /// Registers a node. When the cluster already has a node of that name, its credential
+    /// (and version, facts, enrolment time) is replaced only if `proof_hash` is that node's
+    /// current credential hash or an operator allowed its re-enrolment until at least
+    /// `now` ([`Store::allow_reenrol`]); otherwise nothing changes and the answer is
+    /// `None`. The check and the change are one statement, so two enrolments cannot both
+    /// take a name.
+    async fn enrol_node(&self, node: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>>;
+    /// Lets the next enrolment under this node's name, until `until` (ms), replace it.
+    /// Returns the node, `None` when there is no such node.
+    async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>>;
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>>;
     async fn heartbeat(&self, node_id: &str, shield_version: &str, facts: &str, now: i64) -> Result<()>;
     /// The enrolment order (enrolled_at, id) of the node at place `n` (from 0) among all

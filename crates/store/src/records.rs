@@ -133,6 +133,9 @@ pub struct AuditFilter {
     pub level: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// Only records after this sequence number (to read the log in chain order, page after
+    /// page, without offsets that records removed meanwhile would shift).
+    pub after_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

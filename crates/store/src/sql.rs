@@ -314,6 +314,26 @@ pub(crate) fn redact_url(url: &str) -> String {
     }
 }
 
+/// The update of a user's row, inside a caller's transaction.
+async fn update_user_in(conn: &mut sqlx::AnyConnection, u: &UserRow) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET email = $2, password_hash = $3, failed_logins = $4, locked_until = $5, disabled = $6 \
+         WHERE id = $1",
+    )
+    .bind(&u.id)
+    .bind(&u.email)
+    .bind(&u.password_hash)
+    .bind(u.failed_logins)
+    .bind(u.locked_until)
+    .bind(flag(u.disabled))
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("user {}", u.id)));
+    }
+    Ok(())
+}
+
 fn audit_where(f: &AuditFilter) -> (String, Vec<Bind>) {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
@@ -340,6 +360,10 @@ fn audit_where(f: &AuditFilter) -> (String, Vec<Bind>) {
     if let Some(to) = f.to {
         binds.push(Bind::Int(to));
         clauses.push(format!("time <= ${}", binds.len()));
+    }
+    if let Some(after) = f.after_seq {
+        binds.push(Bind::Int(after));
+        clauses.push(format!("seq > ${}", binds.len()));
     }
     let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
     (sql, binds)
@@ -416,22 +440,25 @@ impl Store for SqlStore {
 
     async fn update_user(&self, u: &UserRow) -> Result<()> {
         let _w = self.writing().await;
-        let done = sqlx::query(
-            "UPDATE users SET email = $2, password_hash = $3, failed_logins = $4, locked_until = $5, disabled = $6 \
-             WHERE id = $1",
-        )
-        .bind(&u.id)
-        .bind(&u.email)
-        .bind(&u.password_hash)
-        .bind(u.failed_logins)
-        .bind(u.locked_until)
-        .bind(flag(u.disabled))
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("user {}", u.id)));
-        }
+        let mut tx = self.pool.begin().await?;
+        update_user_in(&mut tx, u).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn update_user_revoking_tokens(&self, u: &UserRow, now: i64, keep_token: Option<&str>) -> Result<u64> {
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await?;
+        update_user_in(&mut tx, u).await?;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND id <> $3")
+                .bind(&u.id)
+                .bind(now)
+                .bind(keep_token.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     async fn delete_user(&self, id: &str) -> Result<bool> {
@@ -445,20 +472,20 @@ impl Store for SqlStore {
         self.delete("users", id).await
     }
 
-    async fn record_login_failure(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<UserRow> {
-        {
-            let _w = self.writing().await;
-            sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1, \
-                 locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1",
-            )
-            .bind(id)
-            .bind(threshold)
-            .bind(now + lock_ms)
-            .execute(&self.pool)
-            .await?;
-        }
-        self.user(id).await?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+    async fn take_login_attempt(&self, id: &str, now: i64, threshold: i64, lock_ms: i64) -> Result<bool> {
+        let _w = self.writing().await;
+        let done = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4)",
+        )
+        .bind(id)
+        .bind(threshold)
+        .bind(now + lock_ms)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn reset_login_failures(&self, id: &str) -> Result<()> {
@@ -991,15 +1018,16 @@ impl Store for SqlStore {
         .transpose()
     }
 
-    async fn upsert_node(&self, n: &NodeRow) -> Result<NodeRow> {
-        {
+    async fn enrol_node(&self, n: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>> {
+        let done = {
             let _w = self.writing().await;
             sqlx::query(
                 "INSERT INTO nodes (id, cluster_id, name, credential_hash, shield_version, facts, enrolled_at, \
                  last_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (cluster_id, name) DO UPDATE SET credential_hash = EXCLUDED.credential_hash, \
                  shield_version = EXCLUDED.shield_version, facts = EXCLUDED.facts, \
-                 enrolled_at = EXCLUDED.enrolled_at, last_heartbeat = EXCLUDED.last_heartbeat",
+                 enrolled_at = EXCLUDED.enrolled_at, last_heartbeat = EXCLUDED.last_heartbeat, reenrol_until = NULL \
+                 WHERE nodes.credential_hash = $9 OR nodes.reenrol_until >= $10",
             )
             .bind(&n.id)
             .bind(&n.cluster_id)
@@ -1009,10 +1037,29 @@ impl Store for SqlStore {
             .bind(&n.facts)
             .bind(n.enrolled_at)
             .bind(n.last_heartbeat)
+            .bind(proof_hash)
+            .bind(now)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(|e| conflict_or(e, "node credential"))?
+        };
+        if done.rows_affected() == 0 {
+            return Ok(None);
         }
-        self.node_by_credential(&n.credential_hash).await?.ok_or_else(|| StoreError::NotFound("node".into()))
+        self.node_by_credential(&n.credential_hash).await?.ok_or_else(|| StoreError::NotFound("node".into())).map(Some)
+    }
+
+    async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>> {
+        {
+            let _w = self.writing().await;
+            sqlx::query("UPDATE nodes SET reenrol_until = $2 WHERE id = $1")
+                .bind(node_id)
+                .bind(until)
+                .execute(&self.pool)
+                .await?;
+        }
+        let row = sqlx::query("SELECT * FROM nodes WHERE id = $1").bind(node_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(node_from).transpose()
     }
 
     async fn node_by_credential(&self, credential_hash: &str) -> Result<Option<NodeRow>> {

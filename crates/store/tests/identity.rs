@@ -37,11 +37,15 @@ async fn users_are_unique_by_name_and_lock_after_failures() {
         assert!(s.user_by_name("bob").await.unwrap().is_none());
 
         for _ in 0..4 {
-            let u = s.record_login_failure("u1", 1000, 5, 60_000).await.unwrap();
-            assert_eq!(u.locked_until, None);
+            assert!(s.take_login_attempt("u1", 1000, 5, 60_000).await.unwrap());
+            assert_eq!(s.user("u1").await.unwrap().unwrap().locked_until, None);
         }
-        let u = s.record_login_failure("u1", 1000, 5, 60_000).await.unwrap();
+        assert!(s.take_login_attempt("u1", 1000, 5, 60_000).await.unwrap(), "the fifth try goes on");
+        let u = s.user("u1").await.unwrap().unwrap();
         assert_eq!((u.failed_logins, u.locked_until), (5, Some(61_000)));
+        assert!(!s.take_login_attempt("u1", 60_999, 5, 60_000).await.unwrap(), "locked");
+        assert_eq!(s.user("u1").await.unwrap().unwrap().failed_logins, 5, "a refused try is not counted");
+        assert!(s.take_login_attempt("u1", 61_000, 5, 60_000).await.unwrap(), "the lock expired");
         s.reset_login_failures("u1").await.unwrap();
         let u = s.user("u1").await.unwrap().unwrap();
         assert_eq!((u.failed_logins, u.locked_until), (0, None));

@@ -100,12 +100,25 @@ async fn nodes_enrol_again_under_the_same_name() {
             enrolled_at: 1,
             last_heartbeat: None,
         };
-        assert_eq!(s.upsert_node(&n).await.unwrap().id, "n1");
+        assert_eq!(s.enrol_node(&n, None, 1).await.unwrap().unwrap().id, "n1");
         n.id = "n2".into();
         n.credential_hash = "h2".into();
-        let again = s.upsert_node(&n).await.unwrap();
+        assert_eq!(s.enrol_node(&n, None, 1).await.unwrap(), None, "the name is taken");
+        assert_eq!(s.enrol_node(&n, Some("h2"), 1).await.unwrap(), None, "a proof of another credential");
+        assert!(s.node_by_credential("h1").await.unwrap().is_some(), "the first node is untouched");
+        let again = s.enrol_node(&n, Some("h1"), 1).await.unwrap().unwrap();
         assert_eq!(again.id, "n1", "the node keeps its identity");
         assert!(s.node_by_credential("h1").await.unwrap().is_none(), "the old credential is gone");
+        // An operator's permission, until a time; it is used up by the enrolment.
+        assert_eq!(s.allow_reenrol("n1", 10).await.unwrap().unwrap().name, "host-a");
+        assert_eq!(s.allow_reenrol("missing", 10).await.unwrap(), None);
+        n.credential_hash = "h4".into();
+        assert_eq!(s.enrol_node(&n, None, 11).await.unwrap(), None, "the permission expired");
+        assert_eq!(s.enrol_node(&n, None, 10).await.unwrap().unwrap().credential_hash, "h4");
+        n.credential_hash = "h5".into();
+        assert_eq!(s.enrol_node(&n, None, 10).await.unwrap(), None, "the permission was used");
+        n.credential_hash = "h2".into();
+        assert!(s.enrol_node(&n, Some("h4"), 10).await.unwrap().is_some());
         s.heartbeat("n1", "0.2.0", r#"{"kernel":"6.18"}"#, 99).await.unwrap();
         let (nodes, total) = s.list_nodes(Some("c1"), &PageReq::default()).await.unwrap();
         assert_eq!(total, 1);
@@ -113,7 +126,7 @@ async fn nodes_enrol_again_under_the_same_name() {
         n.id = "n3".into();
         n.name = "host-b".into();
         n.credential_hash = "h3".into();
-        s.upsert_node(&n).await.unwrap();
+        s.enrol_node(&n, None, 1).await.unwrap().unwrap();
         s.heartbeat("n3", "0.2.0", "{}", 50).await.unwrap();
         assert_eq!(s.node_counts("c1", 60).await.unwrap(), (2, 1), "one heartbeat at or after 60");
         assert_eq!(s.node_counts("c1", 50).await.unwrap(), (2, 2));

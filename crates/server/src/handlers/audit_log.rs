@@ -2,6 +2,7 @@
 
 use api::audit::{AuditQuery, AuditRecord};
 use api::{Page, PageQuery};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -68,6 +69,7 @@ fn filter(q: &AuditQuery) -> ApiResult<store::AuditFilter> {
         level: q.level.clone(),
         from,
         to,
+        after_seq: None,
     })
 }
 
@@ -89,26 +91,38 @@ pub async fn list(
     Ok(Json(page_of(rows.iter().map(to_api).collect(), total, &p)))
 }
 
-/// Export the matching audit records as JSON lines, oldest first.
+/// Records per page of an export.
+const EXPORT_PAGE: u32 = 1000;
+
+/// Export the matching audit records as JSON lines, oldest first. The answer is streamed,
+/// a page of records at a time, so that its size does not grow the server's memory.
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "one audit record per line", content_type = "application/x-ndjson", body = String)))]
 pub async fn export(State(st): State<AppState>, Query(q): Query<AuditQuery>) -> ApiResult<Response> {
     let f = filter(&q)?;
-    let mut out = String::new();
-    let mut offset = 0;
-    loop {
-        let p = store::PageReq { limit: 1000, offset, sort: Some("seq".into()), descending: false };
-        let (rows, _) = st.store.query_audit(&f, &p).await?;
+    // Pages follow the chain (`seq` after the last one sent), not offsets.
+    let pages = futures_util::stream::unfold(Some((st, f)), |next| async move {
+        let (st, mut f) = next?;
+        let p = store::PageReq { limit: EXPORT_PAGE, offset: 0, sort: Some("seq".into()), descending: false };
+        let rows = match st.store.query_audit(&f, &p).await {
+            Ok((rows, _)) => rows,
+            Err(e) => {
+                // The status is sent already: cutting the answer short is all that is left.
+                tracing::error!(error = %e, "the audit export failed");
+                return Some((Err(std::io::Error::other(e.to_string())), None));
+            }
+        };
+        let last = rows.last()?.seq;
+        let mut chunk = String::new();
         for r in &rows {
-            out.push_str(&serde_json::to_string(&to_api(r)).unwrap_or_default());
-            out.push('\n');
+            chunk.push_str(&serde_json::to_string(&to_api(r)).unwrap_or_default());
+            chunk.push('\n');
         }
-        if rows.len() < 1000 {
-            break;
-        }
-        offset += 1000;
-    }
-    let mut resp = out.into_response();
+        let more = rows.len() == EXPORT_PAGE as usize;
+        f.after_seq = Some(last);
+        Some((Ok(Bytes::from(chunk)), more.then_some((st, f))))
+    });
+    let mut resp = Body::from_stream(pages).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
     Ok(resp)
 }

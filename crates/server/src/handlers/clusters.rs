@@ -258,3 +258,17 @@ pub async fn all_nodes(State(st): State<AppState>, Query(q): Query<PageQuery>) -
 pub async fn every_node(st: &AppState) -> ApiResult<Vec<store::NodeRow>> {
     all_nodes_of(st, None).await
 }
+
+/// How long an operator's permission to re-enrol a node lasts.
+pub const REENROL_WINDOW_MS: i64 = DAY_MS;
+
+/// Allow the next enrolment under this node's name, within 24 hours, to replace the node:
+/// for a node that lost its credential (a reinstalled host). The node's current credential
+/// works until that enrolment replaces it.
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/reenrol", tag = "protection", params(("id" = String, Path)),
+    responses((status = 200, body = Node)))]
+pub async fn allow_reenrol(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Node>> {
+    let row = st.store.allow_reenrol(&id, now_ms() + REENROL_WINDOW_MS).await?.ok_or_else(|| not_found("node", &id))?;
+    let view = NodeView::new(&st).await?;
+    Ok(Json(view.to_api(&row)))
+}

@@ -17,7 +17,7 @@ use store::{TokenKind, TokenRow};
 /// A hash of a random password: verifying against it costs what a real check costs, so
 /// a missing account takes as long to refuse as a wrong password.
 static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password(&auth::new_secret("")).unwrap_or_default());
+    std::sync::LazyLock::new(|| auth::hash_password_now(&auth::new_secret("")).unwrap_or_default());
 
 /// Sign in with a user name and password; the answer holds a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginRequest,
@@ -26,33 +26,33 @@ pub async fn login(
     State(st): State<AppState>,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<(AppendHeaders<[(HeaderName, String); 1]>, Json<LoginResponse>)> {
+    // One answer for a wrong password and a missing, locked or disabled account, after the
+    // same work: it tells nothing about the account.
     let refused = || ApiError::Unauthenticated("wrong user name or password".into());
     if body.username.len() > 256 || body.password.len() > 1024 {
         return Err(refused());
     }
-    let Some(user) = st.store.user_by_name(&body.username).await? else {
-        auth::verify_password(&body.password, &DUMMY_HASH);
+    let user = st.store.user_by_name(&body.username).await?;
+    let now = now_ms();
+    // Each try is counted before the password is checked, by one statement that also
+    // refuses a locked account: parallel tries cannot get past the threshold.
+    let allowed = match &user {
+        Some(u) => {
+            let c = &st.config;
+            let lock_ms = i64::from(c.lockout_minutes) * 60_000;
+            st.store.take_login_attempt(&u.id, now, i64::from(c.lockout_threshold), lock_ms).await?
+        }
+        None => false,
+    };
+    let hash = match &user {
+        Some(u) if allowed => u.password_hash.clone(),
+        _ => DUMMY_HASH.clone(),
+    };
+    let matches = auth::verify_password(&body.password, &hash).await?;
+    let Some(user) = user.filter(|u| allowed && matches && !u.disabled) else {
         return Err(refused());
     };
-    let now = now_ms();
-    if let Some(until) = user.locked_until.filter(|t| *t > now) {
-        return Err(ApiError::Locked(format!(
-            "the account is locked after repeated failed logins until {}",
-            rfc3339(until)
-        )));
-    }
-    if !auth::verify_password(&body.password, &user.password_hash) {
-        let c = &st.config;
-        let lock_ms = i64::from(c.lockout_minutes) * 60_000;
-        st.store.record_login_failure(&user.id, now, i64::from(c.lockout_threshold), lock_ms).await?;
-        return Err(refused());
-    }
-    if user.disabled {
-        return Err(ApiError::Unauthenticated("the account is disabled".into()));
-    }
-    if user.failed_logins > 0 || user.locked_until.is_some() {
-        st.store.reset_login_failures(&user.id).await?;
-    }
+    st.store.reset_login_failures(&user.id).await?;
     let token = auth::new_secret(auth::SESSION_PREFIX);
     let csrf_token = auth::new_secret(auth::CSRF_PREFIX);
     let expires_at = now + i64::from(st.config.session_hours) * HOUR_MS;
@@ -132,9 +132,6 @@ pub async fn create_token(
     Json(body): Json<TokenCreate>,
 ) -> ApiResult<(StatusCode, Json<ApiToken>)> {
     let user = user_of(&caller)?;
-    if user.kind == TokenKind::Api {
-        return Err(ApiError::Forbidden("an API token cannot create API tokens; sign in".into(), None));
-    }
     let n = body.name.chars().count();
     if !(1..=64).contains(&n) || body.name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "1-64 characters, no control characters"));

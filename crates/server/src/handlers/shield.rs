@@ -7,7 +7,7 @@ use api::shield::{
 };
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 
 use super::{Json, new_id};
 use crate::auth::{self, Caller};
@@ -37,11 +37,16 @@ fn facts_text(facts: &serde_json::Value) -> ApiResult<String> {
 }
 
 /// Enrol a node with its cluster's enrolment token. The answer's credential (shown once)
-/// authenticates the node from then on; enrolling again under the same name replaces it.
+/// authenticates the node from then on. A name already enrolled in the cluster is refused
+/// (409 `node_already_enrolled`) unless the request carries that node's current credential
+/// as `Authorization: Bearer …` (the node renews its credential) or an operator allowed the
+/// node's re-enrolment (`POST /api/v1/nodes/{id}/reenrol`); either way the old credential
+/// stops working.
 #[utoipa::path(post, path = "/api/v1/shield/enrol", tag = "shield", request_body = EnrolRequest,
     responses((status = 201, body = EnrolResponse)), security(()))]
 pub async fn enrol(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Json(body): Json<EnrolRequest>,
 ) -> ApiResult<(StatusCode, Json<EnrolResponse>)> {
     let refused = || ApiError::Unauthenticated("the enrolment token is invalid, expired or revoked".into());
@@ -64,20 +69,26 @@ pub async fn enrol(
     if body.shield_version.len() > 64 {
         return Err(ApiError::invalid("shield_version", "at most 64 characters"));
     }
+    // The node's current credential, if the request carries one, proves it is that node.
+    let proof = auth::bearer(&headers).filter(|t| t.starts_with(auth::NODE_PREFIX)).map(auth::secret_hash);
     let credential = auth::new_secret(auth::NODE_PREFIX);
-    let node = st
-        .store
-        .upsert_node(&store::NodeRow {
-            id: new_id(),
-            cluster_id: cluster.id.clone(),
-            name: body.node_name,
-            credential_hash: auth::secret_hash(&credential),
-            shield_version: body.shield_version,
-            facts: facts_text(&body.facts)?,
-            enrolled_at: now,
-            last_heartbeat: Some(now),
-        })
-        .await?;
+    let row = store::NodeRow {
+        id: new_id(),
+        cluster_id: cluster.id.clone(),
+        name: body.node_name,
+        credential_hash: auth::secret_hash(&credential),
+        shield_version: body.shield_version,
+        facts: facts_text(&body.facts)?,
+        enrolled_at: now,
+        last_heartbeat: Some(now),
+    };
+    let Some(node) = st.store.enrol_node(&row, proof.as_deref(), now).await? else {
+        return Err(ApiError::NodeEnrolled(format!(
+            "a node named {:?} is already enrolled in cluster {}: enrol again with that node's credential \
+             (Authorization: Bearer), or have an operator allow its re-enrolment (POST /api/v1/nodes/{{id}}/reenrol)",
+            row.name, cluster.name
+        )));
+    };
     Ok((StatusCode::CREATED, Json(EnrolResponse { node_id: node.id, cluster_id: cluster.id, credential })))
 }
 
@@ -136,7 +147,8 @@ pub async fn upload_scan(
 
 /// The policies this node's containers need: those associated with an image the node
 /// reported in its facts (`images`, compared in canonical form: `nginx` is
-/// `docker.io/library/nginx:latest`), or every associated policy when it reported none.
+/// `docker.io/library/nginx:latest`). A policy associated with no image applies to no
+/// container, so no node gets it; a node that reported no images gets none.
 #[utoipa::path(get, path = "/api/v1/shield/policies", tag = "shield", responses((status = 200, body = NodePolicies)))]
 pub async fn policies(
     State(st): State<AppState>,
@@ -145,18 +157,16 @@ pub async fn policies(
     let node = node_of(&caller)?;
     let facts: serde_json::Value = serde_json::from_str(&node.facts).unwrap_or_default();
     // References compare in their canonical form: `nginx` is `docker.io/library/nginx:latest`.
-    let images: Option<std::collections::HashSet<String>> = facts["images"]
+    let images: std::collections::HashSet<String> = facts["images"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).map(api::policy::normalise_image).collect());
+        .map(|a| a.iter().filter_map(|v| v.as_str()).map(api::policy::normalise_image).collect())
+        .unwrap_or_default();
     let revision = st.store.policy_revision().await?;
     let store = st.store.as_ref();
     let all = super::every(None, |p| async move { store.list_security_policies(&p).await }).await?;
     let out = all
         .iter()
-        .filter(|row| match &images {
-            Some(images) => row.images.iter().any(|i| images.contains(&api::policy::normalise_image(i))),
-            None => !row.images.is_empty(),
-        })
+        .filter(|row| row.images.iter().any(|i| images.contains(&api::policy::normalise_image(i))))
         .map(super::policies::to_api)
         .collect();
     Ok(Json(NodePolicies { revision, policies: out }))

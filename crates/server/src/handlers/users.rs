@@ -58,7 +58,7 @@ pub async fn create(State(st): State<AppState>, Json(body): Json<UserCreate>) ->
         id: new_id(),
         name: body.name,
         email: body.email,
-        password_hash: auth::hash_password(&body.password)?,
+        password_hash: auth::hash_password(&body.password).await?,
         created_at: now_ms(),
         failed_logins: 0,
         locked_until: None,
@@ -76,7 +76,9 @@ pub async fn get_one(State(st): State<AppState>, Path(id): Path<String>) -> ApiR
     Ok(Json(to_api(&row)))
 }
 
-/// Change a user's e-mail, password or disabled flag. A new password clears a lockout.
+/// Change a user's e-mail, password or disabled flag. A new password clears a lockout and
+/// revokes every session and API token of the user, except the one of this request when
+/// users change their own password (so that they stay signed in).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "identity", params(("id" = String, Path)),
     request_body = UserUpdate, responses((status = 200, body = User)))]
 pub async fn update(
@@ -96,13 +98,17 @@ pub async fn update(
         }
         row.disabled = disabled;
     }
-    if let Some(password) = body.password {
-        auth::check_password_rules(&password)?;
-        row.password_hash = auth::hash_password(&password)?;
-        row.failed_logins = 0;
-        row.locked_until = None;
-    }
-    st.store.update_user(&row).await?;
+    let Some(password) = body.password else {
+        st.store.update_user(&row).await?;
+        return Ok(Json(to_api(&row)));
+    };
+    auth::check_password_rules(&password)?;
+    row.password_hash = auth::hash_password(&password).await?;
+    row.failed_logins = 0;
+    row.locked_until = None;
+    let caller = user_of(&caller)?;
+    let keep = (caller.user.id == id).then_some(caller.token_id.as_str());
+    st.store.update_user_revoking_tokens(&row, now_ms(), keep).await?;
     Ok(Json(to_api(&row)))
 }
 
