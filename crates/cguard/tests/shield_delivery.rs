@@ -435,8 +435,12 @@ fn connected_shield_applies_policy_changes_from_the_server() {
     assert!(summary.contains(", 0 left in the spool"), "{summary}");
 }
 
-/// The findings of `cguard scan IMAGE --format json`: (id, package, installed, fixed, urgency).
-fn cli_findings(image: &str, db: &Path) -> (BTreeSet<(String, String, String, String, String)>, usize) {
+/// A finding as the report and the image report both show it: (id, package, installed,
+/// fixed, urgency).
+type FindingKey = (String, String, String, String, String);
+
+/// The findings of `cguard scan IMAGE --format json`, and the number of packages.
+fn cli_findings(image: &str, db: &Path) -> (BTreeSet<FindingKey>, usize) {
     let out = Command::new(env!("CARGO_BIN_EXE_cguard"))
         .args(["scan", image, "--format", "json", "--db"])
         .arg(db)

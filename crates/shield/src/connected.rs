@@ -288,7 +288,16 @@ impl Connected {
             let scanner = LocalScanner::start(client.clone(), Some(docker_host))?;
             std::thread::Builder::new().name("shield-heartbeat".into()).spawn(move || {
                 let cache = state_dir.join("policies.json");
-                heartbeat_loop(&client, &engines, &spool, &cache, revision, &policy_tx, &scanner, &stop);
+                let beats = Beats {
+                    client: &client,
+                    engines: &engines,
+                    spool: &spool,
+                    cache_file: &cache,
+                    policy_tx: &policy_tx,
+                    scanner: &scanner,
+                    stop: &stop,
+                };
+                heartbeat_loop(&beats, revision);
                 scanner.stop();
             })?
         };
@@ -324,16 +333,20 @@ fn pause(d: Duration, stop: &AtomicBool) -> bool {
     stop.load(Ordering::Relaxed)
 }
 
-fn heartbeat_loop(
-    client: &ServerClient,
-    engines: &Engines,
-    spool: &Spool,
-    cache_file: &Path,
-    mut revision: i64,
-    policy_tx: &Sender<Vec<Policy>>,
-    scanner: &LocalScanner,
-    stop: &AtomicBool,
-) {
+/// What the heartbeat loop works with.
+struct Beats<'a> {
+    client: &'a ServerClient,
+    engines: &'a Engines,
+    spool: &'a Spool,
+    cache_file: &'a Path,
+    policy_tx: &'a Sender<Vec<Policy>>,
+    /// Scans the node's images the server asks for.
+    scanner: &'a LocalScanner,
+    stop: &'a AtomicBool,
+}
+
+fn heartbeat_loop(beats: &Beats<'_>, mut revision: i64) {
+    let Beats { client, engines, spool, cache_file, policy_tx, scanner, stop } = *beats;
     let mut interval = Duration::from_secs(10);
     // `initial_policies` has just sent a heartbeat and fetched the policies.
     let mut last_beat = Some(Instant::now());
