@@ -134,6 +134,21 @@ fn vulndata() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata"))
 }
 
+/// A plain-HTTP registry on loopback, synced on demand only.
+fn plain_registry(host: &str) -> api::images::RegistryWrite {
+    api::images::RegistryWrite {
+        name: "bench".into(),
+        url: format!("http://{host}"),
+        username: None,
+        password: None,
+        insecure: true,
+        ca_pem: None,
+        sync_interval_hours: Some(0),
+        kind: None,
+        images: None,
+    }
+}
+
 struct Bench {
     state: server::AppState,
     _stop: tokio::sync::watch::Sender<bool>,
@@ -170,17 +185,7 @@ async fn bench_sync(args: &Args, vuln_db: &Path) {
     let db = ScratchDb::new(args.backend).await.unwrap();
     let bench = start(&db, vuln_db, 1).await;
     let images = &bench.state.images;
-    let input = api::images::RegistryWrite {
-        name: "bench".into(),
-        url: format!("http://{}", registry.host),
-        username: None,
-        password: None,
-        insecure: true,
-        ca_pem: None,
-        sync_interval_hours: Some(0),
-        kind: None,
-        images: None,
-    };
+    let input = plain_registry(&registry.host);
     // Adding a registry queues its first sync; asking again finds that job.
     let started = Instant::now();
     let id = images.add_registry(input).await.unwrap().id;
@@ -278,17 +283,7 @@ async fn bench_scans(args: &Args, vuln_db: &Path) {
     let db = ScratchDb::new(args.backend).await.unwrap();
     let bench = start(&db, vuln_db, 2).await;
     let images = &bench.state.images;
-    let input = api::images::RegistryWrite {
-        name: "bench".into(),
-        url: format!("http://{}", registry.host),
-        username: None,
-        password: None,
-        insecure: true,
-        ca_pem: None,
-        sync_interval_hours: Some(0),
-        kind: None,
-        images: None,
-    };
+    let input = plain_registry(&registry.host);
     let started = Instant::now();
     let id = images.add_registry(input).await.unwrap().id;
     let job = images.request_sync(&id, "bench", domain::jobs::Priority::Manual).await.unwrap();

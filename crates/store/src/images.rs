@@ -295,16 +295,11 @@ fn catalog_where(f: &CatalogFilter) -> (String, Vec<Bind>) {
     (sql, binds)
 }
 
-#[async_trait]
-impl ImageStore for SqlStore {
-    async fn create_registry(&self, r: &RegistryRow) -> Result<()> {
-        let _w = self.writing().await;
-        sqlx::query(
-            "INSERT INTO registries (id, name, url, username, password_sealed, insecure, ca_pem, sync_interval_hours, \
-             sync_state, last_sync_at, last_sync_error, created_at, updated_at, kind, watched) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(&r.id)
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds $1 to $10 of the registry statements: what a user sets.
+fn bind_registry<'q>(q: AnyQuery<'q>, r: &'q RegistryRow) -> AnyQuery<'q> {
+    q.bind(&r.id)
         .bind(&r.name)
         .bind(&r.url)
         .bind(&r.username)
@@ -312,16 +307,28 @@ impl ImageStore for SqlStore {
         .bind(flag(r.insecure))
         .bind(&r.ca_pem)
         .bind(r.sync_interval_hours)
-        .bind(&r.sync_state)
-        .bind(r.last_sync_at)
-        .bind(&r.last_sync_error)
-        .bind(r.created_at)
         .bind(r.updated_at)
-        .bind(&r.kind)
         .bind(serde_json::to_string(&r.watched).unwrap_or_else(|_| "[]".into()))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
+}
+
+#[async_trait]
+impl ImageStore for SqlStore {
+    async fn create_registry(&self, r: &RegistryRow) -> Result<()> {
+        let _w = self.writing().await;
+        let insert = sqlx::query(
+            "INSERT INTO registries (id, name, url, username, password_sealed, insecure, ca_pem, sync_interval_hours, \
+             updated_at, watched, sync_state, last_sync_at, last_sync_error, created_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        );
+        bind_registry(insert, r)
+            .bind(&r.sync_state)
+            .bind(r.last_sync_at)
+            .bind(&r.last_sync_error)
+            .bind(r.created_at)
+            .bind(&r.kind)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
         Ok(())
     }
 
@@ -339,23 +346,14 @@ impl ImageStore for SqlStore {
 
     async fn update_registry(&self, r: &RegistryRow) -> Result<()> {
         let _w = self.writing().await;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE registries SET name = $2, url = $3, username = $4, password_sealed = $5, insecure = $6, \
              ca_pem = $7, sync_interval_hours = $8, updated_at = $9, watched = $10 WHERE id = $1",
-        )
-        .bind(&r.id)
-        .bind(&r.name)
-        .bind(&r.url)
-        .bind(&r.username)
-        .bind(&r.password_sealed)
-        .bind(flag(r.insecure))
-        .bind(&r.ca_pem)
-        .bind(r.sync_interval_hours)
-        .bind(r.updated_at)
-        .bind(serde_json::to_string(&r.watched).unwrap_or_else(|_| "[]".into()))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
+        );
+        let done = bind_registry(update, r)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, format!("registry {:?}", r.name)))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("registry {}", r.id)));
         }

@@ -56,6 +56,16 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         let images = s.images();
         images.create_registry(&registry("r1", "harbor")).await.unwrap();
         assert!(matches!(images.create_registry(&registry("r2", "harbor")).await, Err(StoreError::Conflict(_))));
+        let mut changed = registry("r1", "harbor-eu");
+        changed.watched = vec!["library/nginx:1.27".into()];
+        changed.insecure = true;
+        images.update_registry(&changed).await.unwrap();
+        let stored = images.registry("r1").await.unwrap().unwrap();
+        assert_eq!(
+            (stored.name.as_str(), stored.insecure, stored.watched.clone()),
+            ("harbor-eu", true, changed.watched)
+        );
+        assert!(matches!(images.update_registry(&registry("nope", "x")).await, Err(StoreError::NotFound(_))));
         let app = images.upsert_image(&image("i1", "r1", "team/app")).await.unwrap();
         // The same repository again is the same image, whatever id the caller proposed.
         assert_eq!(images.upsert_image(&image("other", "r1", "team/app")).await.unwrap().id, app.id);
