@@ -97,7 +97,28 @@ pub struct WorkerArgs {
 pub enum AuditCommand {
     /// Check the audit log's hash chain; exits non-zero when a record was changed,
     /// removed or inserted.
-    Verify(DatabaseArgs),
+    Verify(VerifyArgs),
+    /// Print the chain's head (`seq=N hash=H`), to keep outside the server: `audit verify
+    /// --from-checkpoint` then catches records removed or rewritten since.
+    Checkpoint(DatabaseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// The server's secret key file: the chain is keyed with a key derived from it.
+    /// Default: DATA_DIR/secret.key.
+    #[arg(long, env = "CGUARD_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// A checkpoint printed earlier by `cguard audit checkpoint` (`seq=N hash=H`): fails
+    /// when its record is gone or has another hash, or the chain from it does not verify.
+    #[arg(long, value_name = "CHECKPOINT", value_parser = parse_checkpoint)]
+    from_checkpoint: Option<store::Checkpoint>,
+}
+
+fn parse_checkpoint(text: &str) -> Result<store::Checkpoint, String> {
+    text.parse()
 }
 
 #[derive(clap::Args)]
@@ -183,25 +204,57 @@ pub fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_audit(cmd: AuditCommand) -> anyhow::Result<std::process::ExitCode> {
-    let AuditCommand::Verify(db) = cmd;
-    let url = database_url(&db.data_dir, db.database)?;
+    match cmd {
+        AuditCommand::Checkpoint(db) => {
+            let url = database_url(&db.data_dir, db.database)?;
+            runtime()?.block_on(async {
+                let store = store::open(&url).await?;
+                println!("{}", store::audit_checkpoint(&store).await?);
+                Ok(std::process::ExitCode::SUCCESS)
+            })
+        }
+        AuditCommand::Verify(args) => verify_audit(args),
+    }
+}
+
+fn verify_audit(args: VerifyArgs) -> anyhow::Result<std::process::ExitCode> {
+    let key_file = args.secret_key_file.unwrap_or_else(|| args.db.data_dir.join("secret.key"));
+    let key = server::secrets::SecretKey::load(&key_file)?.audit_key();
+    let url = database_url(&args.db.data_dir, args.db.database)?;
     runtime()?.block_on(async {
         let store = store::open(&url).await?;
-        let v = store::verify_audit(&store).await?;
+        let v = match &args.from_checkpoint {
+            Some(checkpoint) => store::verify_audit_from(&store, &key, checkpoint).await?,
+            None => store::verify_audit(&store, &key).await?,
+        };
+        let from = match &args.from_checkpoint {
+            Some(c) => format!(" from checkpoint {c}"),
+            None => String::new(),
+        };
         if v.problems.is_empty() {
             println!(
-                "audit log intact: {} records (sequence {}..={}), head {}",
+                "audit log intact{from}: {} records (sequence {}..={}), head {}",
                 v.records,
                 v.anchor_seq + 1,
                 v.head_seq,
-                v.head_hash
+                v.head()
             );
+            if v.unkeyed > 0 {
+                println!(
+                    "note: {} records were written before the chain was keyed; only a checkpoint taken after them \
+                     protects them from a rewrite",
+                    v.unkeyed
+                );
+            }
             Ok(std::process::ExitCode::SUCCESS)
         } else {
             for p in &v.problems {
-                println!("TAMPERED: {p}");
+                match p {
+                    store::ChainProblem::CheckpointPruned { .. } => println!("CANNOT CHECK: {p}"),
+                    _ => println!("TAMPERED: {p}"),
+                }
             }
-            println!("audit log NOT intact: {} problem(s) in {} records", v.problems.len(), v.records);
+            println!("audit log NOT intact{from}: {} problem(s) in {} records", v.problems.len(), v.records);
             Ok(std::process::ExitCode::from(1))
         }
     })

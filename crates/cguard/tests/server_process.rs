@@ -191,6 +191,59 @@ fn audit_verify_catches_an_edited_record_on_postgres() {
     audit_verify_catches_an_edited_record(true);
 }
 
+fn cguard_audit(db: &Db, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cguard")).arg("audit").args(args).args(db.args()).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A checkpoint kept outside the server catches the oldest records removed past it, though
+/// the rest of the chain, with its anchor moved, verifies on its own.
+fn audit_checkpoint_catches_a_trimmed_log(postgres: bool) {
+    let db = Db::new(postgres);
+    let add_policies = |names: &[&str]| {
+        let server = Server::start(&db);
+        let admin = server.admin();
+        for name in names {
+            let (s, _) = server.call("POST", "/api/v1/policies", Some(&admin), Some(json!({"name": name})));
+            assert_eq!(s, 201);
+        }
+        server.kill();
+    };
+    add_policies(&["alpha", "beta"]);
+    let (ok, checkpoint) = cguard_audit(&db, &["checkpoint"]);
+    let checkpoint = checkpoint.trim().to_owned();
+    assert!(ok && checkpoint.starts_with("seq=6 hash=v2:") && !checkpoint.contains('\n'), "{checkpoint}");
+    add_policies(&["gamma"]);
+
+    let (ok, out) = cguard_audit(&db, &["verify", "--from-checkpoint", &checkpoint]);
+    assert!(ok && out.contains(&format!("audit log intact from checkpoint {checkpoint}: 4 records")), "{out}");
+    let (ok, out) = cguard_audit(&db, &["verify", "--from-checkpoint", "seq=6 hash=v2:00"]);
+    assert!(!ok && out.contains("does not have the checkpoint's hash"), "{out}");
+
+    // The oldest records removed, the checkpoint's among them, and the anchor moved.
+    db.tamper("UPDATE audit_anchor SET seq = 7, hash = (SELECT prev_hash FROM audit_log WHERE seq = 8) WHERE id = 1");
+    db.tamper("DELETE FROM audit_log WHERE seq <= 7");
+    let (ok, out) = verify(&db);
+    assert!(ok, "inside the database the trim does not show: {out}");
+    let (ok, out) = cguard_audit(&db, &["verify", "--from-checkpoint", &checkpoint]);
+    assert!(!ok, "a trimmed log passed: {out}");
+    assert!(out.contains("record 6 is no longer in the log") && out.contains("NOT intact"), "{out}");
+
+    let (ok, out) = cguard_audit(&db, &["verify", "--from-checkpoint", "seq=x"]);
+    assert!(!ok && out.contains("--from-checkpoint") && out.contains("is not a number"), "{out}");
+}
+
+#[test]
+fn audit_checkpoint_catches_a_trimmed_log_on_sqlite() {
+    audit_checkpoint_catches_a_trimmed_log(false);
+}
+
+#[test]
+fn audit_checkpoint_catches_a_trimmed_log_on_postgres() {
+    audit_checkpoint_catches_a_trimmed_log(true);
+}
+
 fn batch(n: usize) -> (Vec<String>, Value) {
     let ids: Vec<String> = (0..100).map(|i| format!("crash-{n}-{i}")).collect();
     let events: Vec<Value> = ids

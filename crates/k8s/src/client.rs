@@ -41,6 +41,11 @@ impl Cluster {
     pub fn connect(target: &Target) -> Result<Cluster, K8sError> {
         let server = target.server.clone();
         let unusable = |message: String| K8sError::InvalidTarget { server: server.clone(), message };
+        // `Kubeconfig::target` only makes https targets; a target built by hand is held to
+        // the same rule.
+        if !server.starts_with("https://") {
+            return Err(unusable("the server must use https: `http://` is refused".into()));
+        }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(REQUEST_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)

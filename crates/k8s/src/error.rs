@@ -63,6 +63,24 @@ pub enum KubeconfigError {
     InsecureWithCa { cluster: String },
 }
 
+/// `403 Forbidden`: the status and its standard phrase (not the remote server's).
+fn http_status(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(phrase) => format!("{status} {phrase}"),
+        None => status.to_string(),
+    }
+}
+
+/// ` (reason Forbidden, code 403)`, or less, or nothing.
+fn status_details(reason: Option<&str>, code: Option<u16>) -> String {
+    match (reason, code) {
+        (Some(reason), Some(code)) => format!(" (reason {reason}, code {code})"),
+        (Some(reason), None) => format!(" (reason {reason})"),
+        (None, Some(code)) => format!(" (code {code})"),
+        (None, None) => String::new(),
+    }
+}
+
 fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "none".to_owned();
@@ -83,9 +101,16 @@ pub enum K8sError {
     /// server that does not speak TLS).
     #[error("TLS handshake with the Kubernetes API server at {server} failed: {message}")]
     Tls { server: String, message: String },
-    /// The API server answered with an error status (its `Status` object's reason and message).
-    #[error("the Kubernetes API server refused {request}: HTTP {status} {reason}: {message}")]
-    Refused { request: String, status: u16, reason: String, message: String },
+    /// The API server answered with an error status. Only the status and, when the body is a
+    /// Kubernetes `Status` object, its `reason` (a CamelCase word) and `code` are kept: the
+    /// body itself is never quoted, since what a remote server sends must not reach the
+    /// API's answers or the audit log.
+    #[error(
+        "the Kubernetes API server refused {request}: HTTP {}{}",
+        http_status(*status),
+        status_details(reason.as_deref(), *code)
+    )]
+    Refused { request: String, status: u16, reason: Option<String>, code: Option<u16> },
     /// A success status whose body is not what the request returns.
     #[error("unexpected answer to {request}: {message}")]
     UnexpectedAnswer { request: String, message: String },

@@ -116,7 +116,7 @@ impl Kubeconfig {
     /// Resolves `context` (or the current context when `None`) into a [`Target`]: its
     /// cluster's server and CA, its user's credential, its namespace. Refuses, with a message
     /// that says what to do, a missing context, cluster or user, a server URL that is not
-    /// https (plain http only to a loopback address), references to files, credential
+    /// https (plain http is refused, loopback included), references to files, credential
     /// plugins, impersonation and proxies.
     pub fn target(&self, context: Option<&str>) -> Result<Target, KubeconfigError> {
         let available = || self.contexts.iter().map(|e| shown(&e.name)).collect::<Vec<_>>();

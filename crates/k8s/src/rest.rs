@@ -14,8 +14,8 @@ use crate::manifest::{DAEMONSET_NAME, SECRET_NAME, SERVICE_ACCOUNT_NAME};
 pub const FIELD_MANAGER: &str = "cguard";
 /// The content type of a server-side apply patch (JSON is valid YAML).
 pub const APPLY_PATCH_CONTENT_TYPE: &str = "application/apply-patch+yaml";
-/// The longest part of an answer's body quoted in an error.
-const QUOTED_BODY_CHARS: usize = 300;
+/// The longest `Status.reason` kept (the API's reasons are short CamelCase words).
+const MAX_REASON_CHARS: usize = 64;
 
 /// An HTTP method of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,22 +170,24 @@ pub fn delete_shield_requests(namespace: &str) -> Result<Vec<ApiRequest>, K8sErr
     .collect()
 }
 
-/// The error for an answer with status `status` (not 2xx): the reason and message of the
-/// `Status` object the API server sends, or the HTTP reason and the start of the body when
-/// the answer is not one (a proxy's page).
+/// The error for an answer with status `status` (not 2xx): the status, and the `reason`
+/// and `code` of the body when it is a Kubernetes `Status` object. Nothing else of the body
+/// is kept: it comes from a remote server and ends up in the API's answer and the audit
+/// log, so a reason that is not a plain CamelCase word is dropped too.
 pub fn refusal(request: &str, status: u16, body: &[u8]) -> K8sError {
-    let http_reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let status_object = parsed.as_ref().filter(|v| v.get("kind").and_then(Value::as_str) == Some("Status"));
-    let (reason, message) = match status_object {
-        Some(s) => (
-            s.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).unwrap_or(http_reason).to_owned(),
-            s.get("message").and_then(Value::as_str).map(quoted).unwrap_or_default(),
-        ),
-        None => (http_reason.to_owned(), quoted(&String::from_utf8_lossy(body))),
-    };
-    let message = if message.is_empty() { "(no message)".to_owned() } else { message };
-    K8sError::Refused { request: request.to_owned(), status, reason, message }
+    let reason = status_object
+        .and_then(|s| s.get("reason"))
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty() && r.len() <= MAX_REASON_CHARS && r.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_owned);
+    let code = status_object
+        .and_then(|s| s.get("code"))
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (100..600).contains(c));
+    K8sError::Refused { request: request.to_owned(), status, reason, code }
 }
 
 /// The API server's version (`GET /version`).
@@ -201,21 +203,11 @@ pub struct ServerVersion {
 
 /// Reads the body of `GET /version`.
 pub fn parse_version(body: &[u8]) -> Result<ServerVersion, K8sError> {
-    serde_json::from_slice(body).map_err(|e| K8sError::UnexpectedAnswer {
+    // The body is not quoted, nor serde's message (which can quote a value of it).
+    serde_json::from_slice(body).map_err(|_| K8sError::UnexpectedAnswer {
         request: version_request().describe(),
-        message: format!("not a Kubernetes version object ({e}): {}", quoted(&String::from_utf8_lossy(body))),
+        message: format!("the answer ({} bytes) is not a Kubernetes version object", body.len()),
     })
-}
-
-/// Text from an answer, as quoted in a message: trimmed, control characters replaced, at
-/// most [`QUOTED_BODY_CHARS`] characters.
-fn quoted(text: &str) -> String {
-    let text = text.trim();
-    let mut out: String = text.chars().take(QUOTED_BODY_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().count() > QUOTED_BODY_CHARS {
-        out.push('…');
-    }
-    out
 }
 
 /// Checks a DNS-1123 subdomain (or, with `label`, a DNS-1123 label: no dots, 63 characters).

@@ -2,7 +2,6 @@
 //! to authenticate to it.
 
 use std::fmt;
-use std::net::IpAddr;
 
 use reqwest::Url;
 
@@ -16,7 +15,7 @@ pub struct Target {
     /// The name of the context's user entry (`None`: anonymous).
     pub user: Option<String>,
     /// The API server's base URL, without a trailing `/` (it may carry a path prefix, as
-    /// behind a proxy such as Rancher's). `https`, or `http` to a loopback address only.
+    /// behind a proxy such as Rancher's). Always `https`.
     pub server: String,
     /// PEM certificates of the authorities that sign the API server's certificate
     /// (`certificate-authority-data`). When given, they are the only trusted roots.
@@ -80,8 +79,10 @@ pub(crate) fn check_server_url(text: &str) -> Result<String, String> {
     let url = Url::parse(text.trim()).map_err(|e| format!("is not a URL ({e})"))?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => return Err("must use https (plain http is accepted only for 127.0.0.1 and localhost)".into()),
+        // Not even on loopback: the credential and the shield's enrolment token would cross
+        // in clear, and a plain-http URL lets a kubeconfig aim the server at its own
+        // unauthenticated local services.
+        "http" => return Err("must use https: `http://` is refused".into()),
         other => return Err(format!("has the scheme `{other}`; it must be https")),
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -96,15 +97,6 @@ pub(crate) fn check_server_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,11 +108,9 @@ mod tests {
             check_server_url("https://rancher.example/k8s/clusters/c-1").unwrap(),
             "https://rancher.example/k8s/clusters/c-1"
         );
-        assert_eq!(check_server_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(check_server_url("http://localhost:8080").unwrap(), "http://localhost:8080");
-        assert_eq!(check_server_url("http://[::1]:8080").unwrap(), "http://[::1]:8080");
-        assert!(check_server_url("http://10.0.0.1:8080").unwrap_err().contains("must use https"));
-        assert!(check_server_url("http://localhost.example.com").unwrap_err().contains("must use https"));
+        for plain in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "http://10.0.0.1:8080"] {
+            assert!(check_server_url(plain).unwrap_err().contains("must use https"), "{plain}");
+        }
         assert!(check_server_url("ftp://x").unwrap_err().contains("scheme `ftp`"));
         assert!(check_server_url("https://u:p@x").unwrap_err().contains("user name"));
         assert!(check_server_url("https://x/?a=b").unwrap_err().contains("query"));

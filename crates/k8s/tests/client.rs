@@ -48,21 +48,29 @@ fn assert_no_secret(e: &K8sError) {
 
 #[tokio::test]
 async fn a_closed_port_is_unreachable_at_once() {
-    for scheme in ["http", "https"] {
-        let server = format!("{scheme}://127.0.0.1:{}", closed_port());
-        let cluster = Cluster::connect(&target(&server)).unwrap();
-        assert_eq!(cluster.server(), server);
-        let started = Instant::now();
-        let e = cluster.version().await.unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-        match &e {
-            K8sError::Unreachable { server: s, message } => {
-                assert_eq!(s, &server);
-                assert!(message.to_lowercase().contains("refused"), "{message}");
-            }
-            other => panic!("{other:?}"),
+    let server = format!("https://127.0.0.1:{}", closed_port());
+    let cluster = Cluster::connect(&target(&server)).unwrap();
+    assert_eq!(cluster.server(), server);
+    let started = Instant::now();
+    let e = cluster.version().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    match &e {
+        K8sError::Unreachable { server: s, message } => {
+            assert_eq!(s, &server);
+            assert!(message.to_lowercase().contains("refused"), "{message}");
         }
-        assert!(e.to_string().starts_with(&format!("cannot reach the Kubernetes API server at {server}: ")), "{e}");
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().starts_with(&format!("cannot reach the Kubernetes API server at {server}: ")), "{e}");
+    assert_no_secret(&e);
+}
+
+#[test]
+fn a_plain_http_target_is_refused_at_connect() {
+    for server in ["http://127.0.0.1:8080", "http://localhost:8080", "http://10.0.0.1:6443"] {
+        let e = Cluster::connect(&target(server)).unwrap_err();
+        assert!(matches!(e, K8sError::InvalidTarget { .. }), "{server}: {e:?}");
+        assert!(e.to_string().contains("must use https"), "{e}");
         assert_no_secret(&e);
     }
 }
@@ -70,14 +78,12 @@ async fn a_closed_port_is_unreachable_at_once() {
 #[tokio::test]
 async fn a_listener_that_closes_the_connection() {
     let port = listener(drop);
-    for scheme in ["http", "https"] {
-        let server = format!("{scheme}://127.0.0.1:{port}");
-        let e = Cluster::connect(&target(&server)).unwrap().version().await.unwrap_err();
-        let K8sError::Unreachable { message, .. } = &e else { panic!("{scheme}: {e:?}") };
-        let lower = message.to_lowercase();
-        assert!(lower.contains("closed") || lower.contains("eof") || lower.contains("reset"), "{scheme}: {message}");
-        assert_no_secret(&e);
-    }
+    let server = format!("https://127.0.0.1:{port}");
+    let e = Cluster::connect(&target(&server)).unwrap().version().await.unwrap_err();
+    let K8sError::Unreachable { message, .. } = &e else { panic!("{e:?}") };
+    let lower = message.to_lowercase();
+    assert!(lower.contains("closed") || lower.contains("eof") || lower.contains("reset"), "{message}");
+    assert_no_secret(&e);
 }
 
 #[tokio::test]
@@ -102,7 +108,7 @@ async fn a_listener_that_does_not_speak_tls() {
 
 #[tokio::test]
 async fn every_call_reports_the_unreachable_server() {
-    let cluster = Cluster::connect(&target(&format!("http://127.0.0.1:{}", closed_port()))).unwrap();
+    let cluster = Cluster::connect(&target(&format!("https://127.0.0.1:{}", closed_port()))).unwrap();
     let objects = k8s::render(&k8s::ShieldDeployment::new("img", "https://s", "c", "tok"));
     assert!(matches!(cluster.apply(&objects).await, Err(K8sError::Unreachable { .. })));
     assert!(matches!(cluster.delete_shield("cguard-system").await, Err(K8sError::Unreachable { .. })));

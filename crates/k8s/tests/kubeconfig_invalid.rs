@@ -112,6 +112,10 @@ fn server_urls_that_are_refused() {
     for (server, expected) in [
         ("http://10.0.0.1:6443", "must use https"),
         ("http://k8s.example", "must use https"),
+        // Not even to this machine: `http://` is refused whatever the host.
+        ("http://127.0.0.1:8080", "must use https: `http://` is refused"),
+        ("http://localhost:8001", "must use https"),
+        ("http://[::1]:8080", "must use https"),
         ("ftp://k8s.example", "scheme `ftp`"),
         ("k8s.example:6443", "scheme"),
         ("https://admin:pw@k8s.example", "user name or password"),

@@ -22,7 +22,7 @@ clusters:
     server: https://10.1.2.3:6443
     certificate-authority-data: {ca}
 - name: c2
-  cluster: {{server: "http://127.0.0.1:8080", insecure-skip-tls-verify: true}}
+  cluster: {{server: "https://127.0.0.1:8080", insecure-skip-tls-verify: true}}
 contexts:
 - name: a
   context: {{cluster: c1, user: tok, namespace: ns}}

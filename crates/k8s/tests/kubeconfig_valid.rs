@@ -164,14 +164,6 @@ fn base64_with_line_breaks_and_without_padding() {
 }
 
 #[test]
-fn plain_http_to_a_loopback_address() {
-    for server in ["http://127.0.0.1:8080", "http://localhost:8001"] {
-        let text = kubeconfig(&[&format!("server: {server}")], &[]);
-        assert_eq!(Kubeconfig::parse(&text).unwrap().target(None).unwrap().server, server);
-    }
-}
-
-#[test]
 fn a_byte_order_mark_and_surrounding_blank_lines_are_accepted() {
     let text = format!("\u{feff}\n\n{}\n\n", kubeconfig(&["server: https://k"], &["token: t"]));
     assert!(Kubeconfig::parse(&text).unwrap().target(None).is_ok());

@@ -191,7 +191,7 @@ pub async fn record_attempt(state: &AppState, attempt: &Attempt<'_>, request: &B
     let request_json = body_json(request, request_limit(attempt.caller));
     let mut record = record_of(attempt, &request_json);
     record.request = serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json }).to_string();
-    match state.store.append_audit(&record).await {
+    match state.store.append_audit(&record, &state.audit_key).await {
         Ok(_) => Ok(record.id),
         Err(e) => {
             tracing::error!(event = attempt.spec.event, error = %e, "could not write an audit record: operation refused");
@@ -250,7 +250,7 @@ pub async fn finish(
     }
     record.request = request_record.to_string();
     record.result = serde_json::json!({ "status": status.as_u16(), "body": result_json }).to_string();
-    if let Err(e) = state.store.append_audit(&record).await {
+    if let Err(e) = state.store.append_audit(&record, &state.audit_key).await {
         // The attempt record, written before the operation ran, stays.
         tracing::error!(event = attempt.spec.event, error = %e, "could not write an audit record");
     }
@@ -288,7 +288,7 @@ pub async fn refused_unauthenticated(state: &AppState, refused: Refused<'_>, err
         request: request.to_string(),
         result: serde_json::json!({ "status": problem.status, "reason": problem.detail }).to_string(),
     };
-    if let Err(e) = state.store.append_audit(&record).await {
+    if let Err(e) = state.store.append_audit(&record, &state.audit_key).await {
         tracing::error!(event = refused.spec.event, error = %e, "could not write an audit record");
     }
 }

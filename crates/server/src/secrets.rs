@@ -85,6 +85,24 @@ impl SecretKey {
         }
     }
 
+    /// Reads the key file; unlike [`Self::load_or_create`], a missing file is an error (for
+    /// commands that check what a server wrote, such as `cguard audit verify`).
+    pub fn load(path: &Path) -> Result<SecretKey, SecretError> {
+        if !path.exists() {
+            return Err(SecretError::KeyFile {
+                path: path.display().to_string(),
+                message: "does not exist; give the server's key file (--secret-key-file)".into(),
+            });
+        }
+        SecretKey::load_or_create(path)
+    }
+
+    /// The key of the audit chain, derived from this key (HMAC-SHA256 with a fixed label),
+    /// so that replicas sharing the key file extend one keyed chain.
+    pub fn audit_key(&self) -> store::AuditKey {
+        store::AuditKey::derive(&self.key)
+    }
+
     /// A key that lives only in this process (tests, or a server given no key file).
     pub fn ephemeral() -> SecretKey {
         let mut key = [0u8; 32];

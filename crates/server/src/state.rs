@@ -88,6 +88,8 @@ pub struct AppState {
     pub images: Arc<domain::ImageSecurity>,
     /// Bounds the audit records of unauthenticated requests.
     pub(crate) audit_limiter: Arc<crate::audit::AnonymousLimiter>,
+    /// Keys the audit chain; derived from the secret key, never stored in the database.
+    pub audit_key: Arc<store::AuditKey>,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl AppState {
             config.image_security.clone(),
         ));
         let audit_limiter = Arc::new(crate::audit::AnonymousLimiter::new(config.audit_anonymous_per_minute));
+        let audit_key = Arc::new(secrets.audit_key());
         AppState {
             store,
             config: Arc::new(config),
@@ -107,6 +110,7 @@ impl AppState {
             secrets,
             images,
             audit_limiter,
+            audit_key,
         }
     }
 }

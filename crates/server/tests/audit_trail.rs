@@ -68,8 +68,14 @@ async fn changes_and_refusals_are_audited_without_secrets() {
             .collect();
         assert!(seqs.len() >= 6 && seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 
-        let v = store::verify_audit(s.store.as_ref()).await.unwrap();
+        let v = store::verify_audit(s.store.as_ref(), &s.state.audit_key).await.unwrap();
         assert!(v.problems.is_empty() && v.records as usize == seqs.len());
+        // The server keys the chain with the key derived from its secret key: every record
+        // is keyed, and another key does not verify it.
+        assert_eq!(v.unkeyed, 0);
+        assert!(v.head_hash.starts_with(store::KEYED_PREFIX), "{}", v.head_hash);
+        let other = server::secrets::SecretKey::ephemeral().audit_key();
+        assert!(!store::verify_audit(s.store.as_ref(), &other).await.unwrap().problems.is_empty());
     })
     .await;
 }

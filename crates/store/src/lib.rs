@@ -15,7 +15,9 @@ mod records;
 pub mod scratch;
 mod sql;
 
-pub use audit_chain::{ChainProblem, chain_hash, verify_chain};
+pub use audit_chain::{
+    AuditKey, ChainProblem, Checkpoint, KEYED_PREFIX, chain_hash, is_keyed, keyed_chain_hash, verify_chain,
+};
 pub use backend::Backend;
 pub use images::{
     CatalogEntry, CatalogFilter, FoundCounts, ImageRow, ImageStore, MatchCounts, RegistryRow, ScanRow, VersionRow,
@@ -105,8 +107,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn revoke_token(&self, id: &str, now: i64) -> Result<bool>;
 
     // Audit
-    /// Appends a record at the end of the hash chain and returns it as stored.
-    async fn append_audit(&self, record: &NewAudit) -> Result<AuditRow>;
+    /// Appends a record at the end of the hash chain, keyed under `key`, and returns it as
+    /// stored.
+    async fn append_audit(&self, record: &NewAudit, key: &AuditKey) -> Result<AuditRow>;
     async fn query_audit(&self, filter: &AuditFilter, page: &PageReq) -> Result<(Vec<AuditRow>, u64)>;
     /// Records with `seq > after`, in chain order, at most `limit`.
     async fn audit_after(&self, after: i64, limit: u32) -> Result<Vec<AuditRow>>;
@@ -189,33 +192,110 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn event(&self, id: &str) -> Result<Option<EventRow>>;
 }
 
-/// The outcome of checking the whole audit chain.
+/// The outcome of checking the audit chain.
 #[derive(Debug, Clone)]
 pub struct AuditVerification {
-    /// Records checked (those kept since the last pruning).
+    /// Records checked (those kept since the last pruning, or since the checkpoint).
     pub records: u64,
-    /// Where the chain starts (the last pruned record) and ends.
+    /// Of those, records written before the chain was keyed (version 1): a writer of the
+    /// database could have rewritten them; only a checkpoint protects them.
+    pub unkeyed: u64,
+    /// Where the check started (the last pruned record, or the checkpoint) and ended.
     pub anchor_seq: i64,
     pub head_seq: i64,
     pub head_hash: String,
     pub problems: Vec<ChainProblem>,
 }
 
+impl AuditVerification {
+    /// The chain's head as a checkpoint.
+    pub fn head(&self) -> Checkpoint {
+        Checkpoint { seq: self.head_seq, hash: self.head_hash.clone() }
+    }
+}
+
 /// Walks the audit log from its anchor to its head and checks every link.
-pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerification> {
+pub async fn verify_audit(store: &dyn Store, key: &AuditKey) -> Result<AuditVerification> {
     let (anchor_seq, anchor_hash) = store.audit_anchor().await?;
-    let (mut seq, mut hash) = (anchor_seq, anchor_hash);
+    verify_from(store, key, anchor_seq, anchor_hash, Vec::new()).await
+}
+
+/// The chain's head: the newest record's sequence number and hash (the anchor's when the
+/// log is empty), for the operator to keep outside the database.
+pub async fn audit_checkpoint(store: &dyn Store) -> Result<Checkpoint> {
+    let (seq, hash) = store.audit_anchor().await?;
+    let mut head = Checkpoint { seq, hash };
+    loop {
+        let rows = store.audit_after(head.seq, 5000).await?;
+        match rows.last() {
+            Some(last) => head = Checkpoint { seq: last.seq, hash: last.hash.clone() },
+            None => return Ok(head),
+        }
+    }
+}
+
+/// Checks that the record at `checkpoint` is still in the log with the checkpoint's hash,
+/// and the chain from it to the head. Removing the oldest records past the checkpoint, or
+/// rewriting the chain, shows as a problem. A checkpoint whose record was pruned (older
+/// than the retention) cannot be checked: that is a problem too, since removing the oldest
+/// records and moving the anchor looks the same from inside the database.
+pub async fn verify_audit_from(
+    store: &dyn Store,
+    key: &AuditKey,
+    checkpoint: &Checkpoint,
+) -> Result<AuditVerification> {
+    let (anchor_seq, anchor_hash) = store.audit_anchor().await?;
+    let failed = |problem| AuditVerification {
+        records: 0,
+        unkeyed: 0,
+        anchor_seq: checkpoint.seq,
+        head_seq: checkpoint.seq,
+        head_hash: checkpoint.hash.clone(),
+        problems: vec![problem],
+    };
+    if checkpoint.seq < anchor_seq {
+        return Ok(failed(ChainProblem::CheckpointPruned { seq: checkpoint.seq, anchor_seq }));
+    }
     let mut problems = Vec::new();
-    let mut records = 0u64;
+    if checkpoint.seq == anchor_seq {
+        // The checkpoint's record is the last one pruned: the anchor keeps its hash.
+        if anchor_hash != checkpoint.hash {
+            problems.push(ChainProblem::CheckpointMismatch { seq: checkpoint.seq });
+        }
+    } else {
+        let row = store.audit_after(checkpoint.seq - 1, 1).await?.into_iter().next();
+        match row {
+            Some(row) if row.seq == checkpoint.seq => {
+                if row.hash != checkpoint.hash {
+                    problems.push(ChainProblem::CheckpointMismatch { seq: checkpoint.seq });
+                }
+            }
+            _ => return Ok(failed(ChainProblem::CheckpointMissing { seq: checkpoint.seq })),
+        }
+    }
+    verify_from(store, key, checkpoint.seq, checkpoint.hash.clone(), problems).await
+}
+
+/// Checks the records after `(seq, hash)` to the head.
+async fn verify_from(
+    store: &dyn Store,
+    key: &AuditKey,
+    start_seq: i64,
+    start_hash: String,
+    mut problems: Vec<ChainProblem>,
+) -> Result<AuditVerification> {
+    let (mut seq, mut hash) = (start_seq, start_hash);
+    let (mut records, mut unkeyed) = (0u64, 0u64);
     loop {
         let rows = store.audit_after(seq, 5000).await?;
         if rows.is_empty() {
             break;
         }
         records += rows.len() as u64;
-        let (found, s, h) = verify_chain(seq, &hash, &rows);
+        unkeyed += rows.iter().filter(|r| !is_keyed(&r.hash)).count() as u64;
+        let (found, s, h) = verify_chain(key, seq, &hash, &rows);
         problems.extend(found);
         (seq, hash) = (s, h);
     }
-    Ok(AuditVerification { records, anchor_seq, head_seq: seq, head_hash: hash, problems })
+    Ok(AuditVerification { records, unkeyed, anchor_seq: start_seq, head_seq: seq, head_hash: hash, problems })
 }

@@ -696,7 +696,7 @@ impl Store for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn append_audit(&self, r: &NewAudit) -> Result<AuditRow> {
+    async fn append_audit(&self, r: &NewAudit, key: &crate::AuditKey) -> Result<AuditRow> {
         let _w = self.writing().await;
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
@@ -713,7 +713,7 @@ impl Store for SqlStore {
             }
         };
         let seq = prev_seq + 1;
-        let hash = crate::chain_hash(&prev_hash, seq, r);
+        let hash = crate::keyed_chain_hash(key, &prev_hash, seq, r);
         sqlx::query(
             "INSERT INTO audit_log (seq, id, time, event_name, event_type, source, resource_type, resource_id, \
              resource_name, operator, level, outcome, request, result, prev_hash, hash) \
