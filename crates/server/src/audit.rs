@@ -40,6 +40,17 @@ pub struct Attempt<'a> {
     pub route_path: &'static str,
     pub path: &'a str,
     pub caller: &'a Caller,
+    /// The client's address, when the server was given it.
+    pub client: Option<std::net::SocketAddr>,
+}
+
+/// The `request` part of a record: path, client address, body.
+fn request_record(attempt: &Attempt<'_>, body: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "path": redact_secrets(attempt.path),
+        "client": attempt.client.map(|c| c.to_string()),
+        "body": body,
+    })
 }
 
 /// Keys whose values never reach the audit log.
@@ -190,7 +201,7 @@ fn record_of(attempt: &Attempt<'_>, request_json: &Value) -> store::NewAudit {
 pub async fn record_attempt(state: &AppState, attempt: &Attempt<'_>, request: &Bytes) -> Result<String, ApiError> {
     let request_json = body_json(request, request_limit(attempt.caller));
     let mut record = record_of(attempt, &request_json);
-    record.request = serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json }).to_string();
+    record.request = request_record(attempt, request_json).to_string();
     match state.store.append_audit(&record, &state.audit_key).await {
         Ok(_) => Ok(record.id),
         Err(e) => {
@@ -244,11 +255,11 @@ pub async fn finish(
     };
     record.level = level.as_str().into();
     record.outcome = outcome.into();
-    let mut request_record = serde_json::json!({ "path": redact_secrets(attempt.path), "body": request_json });
+    let mut request = request_record(&attempt, request_json);
     if let Some(id) = attempt_id {
-        request_record["attempt"] = id.into();
+        request["attempt"] = id.into();
     }
-    record.request = request_record.to_string();
+    record.request = request.to_string();
     record.result = serde_json::json!({ "status": status.as_u16(), "body": result_json }).to_string();
     if let Err(e) = state.store.append_audit(&record, &state.audit_key).await {
         // The attempt record, written before the operation ran, stays.

@@ -359,12 +359,13 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
             return e.into_response();
         }
     };
+    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return ApiError::TooLarge(format!("request bodies are limited to {MAX_BODY} bytes")).into_response(),
     };
-    let attempt = audit::Attempt { spec, route_path: route.path, path: &path, caller: &caller };
+    let attempt = audit::Attempt { spec, route_path: route.path, path: &path, caller: &caller, client };
     if let Err(e) = checked {
         return audit::finish(&state, attempt, &bytes, e.into_response(), None).await;
     }

@@ -34,6 +34,12 @@ async fn changes_and_refusals_are_audited_without_secrets() {
             (Some("normal"), Some("cgs"), Some("management"))
         );
         assert_eq!(find("imageApplyPolicy", "success")["resource_id"], pid);
+        // Each record names the client's address.
+        let client = add["request"]["client"].as_str().unwrap_or_default();
+        assert!(client.starts_with("127.0.0.1:"), "no client address in {add}");
+        assert!(
+            find("addPolicy", "attempt")["request"]["client"].as_str().is_some_and(|c| c.starts_with("127.0.0.1:"))
+        );
         let denied = find("addPolicy", "denied");
         assert_eq!((denied["operator"].as_str(), denied["level"].as_str()), (Some("dave"), Some("warning")));
         let user = find("addUser", "success");

@@ -43,7 +43,7 @@ impl TestServer {
         let background = if state.config.workers > 0 { server::start_background(&state, stopped) } else { Vec::new() };
         let app = server::routes::router(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
         });
         TestServer {
             base: format!("http://{addr}"),
