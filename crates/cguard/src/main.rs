@@ -4,6 +4,7 @@ mod db_cmd;
 mod scan_cmd;
 mod server_cmd;
 mod shield_cmd;
+mod user_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,9 @@ enum Command {
     /// Run background workers only (scans, registry syncs, matching again) on the server's
     /// database: scale-out beside `cguard server` replicas.
     Worker(Box<server_cmd::WorkerArgs>),
+    /// Unlock an account or set its password, on the server's host.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(server_cmd::AuditCommand),
@@ -55,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Server(args) => server_cmd::run_server(*args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Worker(args) => server_cmd::run_worker(*args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Audit(cmd) => server_cmd::run_audit(cmd),
+        Command::User(cmd) => user_cmd::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
         Command::Shield(args) => shield_cmd::run(*args),
     };
     match result {

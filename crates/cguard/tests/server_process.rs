@@ -416,3 +416,49 @@ fn another_secret_key_is_refused_on_sqlite() {
 fn another_secret_key_is_refused_on_postgres() {
     another_secret_key_is_refused(true);
 }
+
+fn user_cmd(db: &Db, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cguard"))
+        .arg("user")
+        .args(args)
+        .args(db.args())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn login(server: &Server, password: &str) -> u16 {
+    server.call("POST", "/api/v1/auth/login", None, Some(json!({"username": "admin", "password": password}))).0
+}
+
+#[test]
+fn the_operator_unlocks_an_account_and_resets_its_password_on_the_host() {
+    let db = Db::new(false);
+    let server = Server::start(&db);
+    let old_token = server.admin();
+    for _ in 0..6 {
+        assert_eq!(login(&server, "wrong-password-123"), 401);
+    }
+    assert_eq!(login(&server, PASSWORD), 401, "the account is locked");
+    let (ok, out) = user_cmd(&db, &["unlock", "admin"], "");
+    assert!(ok, "{out}");
+    assert_eq!(login(&server, PASSWORD), 200, "unlocked");
+    let (ok, out) = user_cmd(&db, &["reset-password", "admin"], "a-new-password-456\n");
+    assert!(ok && out.contains("revoked"), "{out}");
+    assert_eq!(server.call("GET", "/api/v1/auth/me", Some(&old_token), None).0, 401, "old sessions are revoked");
+    assert_eq!(login(&server, PASSWORD), 401);
+    assert_eq!(login(&server, "a-new-password-456"), 200);
+    let (ok, out) = user_cmd(&db, &["reset-password", "admin"], "short\n");
+    assert!(!ok, "a password against the rules is refused: {out}");
+    let (ok, out) = user_cmd(&db, &["unlock", "nobody"], "");
+    assert!(!ok && out.contains("not found"), "{out}");
+    server.kill();
+    let (ok, out) = verify(&db);
+    assert!(ok, "the operator's changes are in the audit chain: {out}");
+}

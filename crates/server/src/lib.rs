@@ -14,6 +14,7 @@ mod bootstrap;
 mod error;
 mod handlers;
 pub mod openapi;
+pub mod operator;
 pub mod routes;
 pub mod secrets;
 mod state;
