@@ -130,9 +130,19 @@ impl From<store::StoreError> for ApiError {
         match e {
             store::StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             store::StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            // PostgreSQL refuses NUL characters in text (SQLite keeps them): that is the
+            // caller's text, not the server's fault.
+            store::StoreError::Database(e) if is_nul_in_text(&e) => {
+                ApiError::bad_request("text must not contain NUL characters")
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// PostgreSQL's `character_not_in_repertoire`: a NUL character in a text value.
+fn is_nul_in_text(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).as_deref() == Some("22021")
 }
 
 impl From<domain::DomainError> for ApiError {

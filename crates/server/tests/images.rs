@@ -502,3 +502,16 @@ async fn an_official_registry_watches_its_images_only_and_a_digest_is_scanned_on
     })
     .await;
 }
+
+#[tokio::test]
+async fn nul_characters_in_text_are_the_callers_error_on_both_databases() {
+    crate::harness::each_backend(|server| async move {
+        let admin = server.admin().await;
+        let (s, body) = server.get("/api/v1/images?q=a%00b", &admin).await;
+        assert!(s == StatusCode::OK || s == StatusCode::BAD_REQUEST, "{s} {body}");
+        let detach = json!({"principal_type": "group", "principal_id": "g\u{0}x"});
+        let (s, body) = server.post("/api/v1/iam/policies/system-cgs-readonlyaccess/detach", &admin, detach).await;
+        assert!(s.is_client_error(), "{s} {body}");
+    })
+    .await;
+}
