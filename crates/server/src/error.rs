@@ -30,6 +30,9 @@ pub enum ApiError {
     /// A system the server acts on for the caller (a cluster's API server) failed.
     #[error("{0}")]
     Upstream(String),
+    /// Too many failed logins from the caller's address.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Something the server depends on is not ready (no vulnerability database, ...).
     #[error("{0}")]
     Unavailable(String),
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Upstream(_) => "cluster_api_failed",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::AuditUnavailable => "audit_unavailable",
             ApiError::Internal(_) => "internal_error",
         }

@@ -18,6 +18,7 @@ pub mod operator;
 pub mod routes;
 pub mod secrets;
 mod state;
+pub mod throttle;
 mod timefmt;
 
 pub use bootstrap::bootstrap;

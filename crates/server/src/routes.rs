@@ -337,11 +337,13 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
         Ok(c) => permit(c, route.guard, req.method(), req.headers()),
         Err(_) => Ok(()),
     };
+    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let Some(spec) = route.audit else {
         return match (caller, checked) {
             (Ok(caller), Ok(())) => {
                 let mut req = req;
                 req.extensions_mut().insert(caller);
+                req.extensions_mut().insert(crate::throttle::ClientAddr(client));
                 next.run(req).await
             }
             (Err(e), _) | (_, Err(e)) => e.into_response(),
@@ -352,14 +354,12 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
         Err(e) => {
             // No valid credential: a compact record (the body is not even read), and at
             // most so many a minute per route.
-            let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
             let refused =
                 audit::Refused { spec, method: route.method.as_str(), route_path: route.path, path: &path, client };
             audit::refused_unauthenticated(&state, refused, &e).await;
             return e.into_response();
         }
     };
-    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
@@ -377,6 +377,7 @@ async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request
     };
     let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     req.extensions_mut().insert(caller.clone());
+    req.extensions_mut().insert(crate::throttle::ClientAddr(client));
     let resp = next.run(req).await;
     audit::finish(&state, attempt, &bytes, resp, Some(&attempt_id)).await
 }

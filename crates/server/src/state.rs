@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub daily_detection_at: (u8, u8),
     /// Image security settings (largest image scanned, pulls per registry).
     pub image_security: domain::ImageSecurityConfig,
+    /// Failed logins a client address may make in a minute before it is refused (429).
+    pub login_failures_per_minute: u32,
     /// Audit records of requests refused for want of a valid credential, per route and
     /// minute (and per server process); the others are counted in the next record.
     pub audit_anonymous_per_minute: u32,
@@ -72,6 +74,7 @@ impl ServerConfig {
             daily_detection_at: (3, 0),
             image_security: domain::ImageSecurityConfig::default(),
             audit_anonymous_per_minute: 20,
+            login_failures_per_minute: 20,
         }
     }
 }
@@ -86,6 +89,8 @@ pub struct AppState {
     pub secrets: Arc<crate::secrets::SecretKey>,
     /// Image security: registries, catalogue, scans, reports.
     pub images: Arc<domain::ImageSecurity>,
+    /// Failed logins per client address.
+    pub(crate) login_throttle: Arc<crate::throttle::LoginThrottle>,
     /// Bounds the audit records of unauthenticated requests.
     pub(crate) audit_limiter: Arc<crate::audit::AnonymousLimiter>,
     /// Keys the audit chain; derived from the secret key, never stored in the database.
@@ -102,6 +107,7 @@ impl AppState {
             config.image_security.clone(),
         ));
         let audit_limiter = Arc::new(crate::audit::AnonymousLimiter::new(config.audit_anonymous_per_minute));
+        let login_throttle = Arc::new(crate::throttle::LoginThrottle::new(config.login_failures_per_minute));
         let audit_key = Arc::new(secrets.audit_key());
         AppState {
             store,
@@ -109,6 +115,7 @@ impl AppState {
             instance: uuid::Uuid::new_v4().to_string().into(),
             secrets,
             images,
+            login_throttle,
             audit_limiter,
             audit_key,
         }

@@ -274,3 +274,24 @@ async fn a_later_start_brings_the_system_policies_up_to_date() {
     assert_eq!(full.document, iam::SystemPolicy::FullAccess.document().to_json());
     assert!(!full.document.contains("cgs:*\""), "{}", full.document);
 }
+
+#[tokio::test]
+async fn a_client_address_that_fails_too_often_is_throttled_whatever_the_account() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        let login = |user: String, password: &str| {
+            let body = json!({"username": user, "password": password});
+            s.call(Method::POST, "/api/v1/auth/login", None, Some(body))
+        };
+        // Guessing across many accounts (none of which is locked by it).
+        for n in 0..20 {
+            assert_eq!(login(format!("nobody-{n}"), "guess-password-1").await.0, StatusCode::UNAUTHORIZED);
+        }
+        let (status, problem) = login("admin".into(), ADMIN_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
+        assert_eq!(problem["code"], "too_many_requests");
+        // A signed-in session is not affected.
+        assert_eq!(s.get("/api/v1/auth/me", &admin).await.0, StatusCode::OK);
+    })
+    .await;
+}

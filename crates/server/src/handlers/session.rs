@@ -24,7 +24,28 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
     responses((status = 200, body = LoginResponse)), security(()))]
 pub async fn login(
     State(st): State<AppState>,
+    Extension(client): Extension<crate::throttle::ClientAddr>,
     Json(body): Json<LoginRequest>,
+) -> ApiResult<(AppendHeaders<[(HeaderName, String); 1]>, Json<LoginResponse>)> {
+    let now = now_ms();
+    let ip = client.0.map(|a| a.ip());
+    // An address that failed too often this minute is refused before any work.
+    if ip.is_some_and(|ip| !st.login_throttle.allows(ip, now)) {
+        return Err(ApiError::TooManyRequests(
+            "too many failed logins from this address: try again in a minute".into(),
+        ));
+    }
+    let outcome = attempt_login(&st, body, now).await;
+    if let (Err(ApiError::Unauthenticated(_)), Some(ip)) = (&outcome, ip) {
+        st.login_throttle.failed(ip, now);
+    }
+    outcome
+}
+
+async fn attempt_login(
+    st: &AppState,
+    body: LoginRequest,
+    now: i64,
 ) -> ApiResult<(AppendHeaders<[(HeaderName, String); 1]>, Json<LoginResponse>)> {
     // One answer for a wrong password and a missing, locked or disabled account, after the
     // same work: it tells nothing about the account.
@@ -33,7 +54,6 @@ pub async fn login(
         return Err(refused());
     }
     let user = st.store.user_by_name(&body.username).await?;
-    let now = now_ms();
     // Each try is counted before the password is checked, by one statement that also
     // refuses a locked account: parallel tries cannot get past the threshold.
     let allowed = match &user {
