@@ -41,6 +41,25 @@ impl DomainError {
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 
+/// Every row of a paged store list, read 1,000 at a time in `sort` order.
+pub async fn every<T, F, Fut>(sort: Option<&str>, mut list: F) -> Result<Vec<T>>
+where
+    F: FnMut(store::PageReq) -> Fut,
+    Fut: std::future::Future<Output = store::Result<(Vec<T>, u64)>>,
+{
+    let mut out = Vec::new();
+    loop {
+        let page =
+            store::PageReq { limit: 1000, offset: out.len() as u64, sort: sort.map(str::to_string), descending: false };
+        let (rows, total) = list(page).await?;
+        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
+        out.extend(rows);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -30,16 +30,7 @@ pub fn policy_match<'a>(policy: &'a SecurityPolicyRow, names: &[String]) -> Opti
 
 /// Every security policy with its images.
 pub async fn all_policies(store: &dyn Store) -> Result<Vec<SecurityPolicyRow>> {
-    let mut out = Vec::new();
-    loop {
-        let page = PageReq { limit: 1000, offset: out.len() as u64, sort: None, descending: false };
-        let (rows, total) = store.list_security_policies(&page).await?;
-        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
-        out.extend(rows);
-        if done {
-            return Ok(out);
-        }
-    }
+    crate::every(None, |page| async move { store.list_security_policies(&page).await }).await
 }
 
 pub fn to_api(entry: &CatalogEntry, policies: &[SecurityPolicyRow]) -> ImageVersion {

@@ -300,16 +300,7 @@ fn conflict(e: store::StoreError) -> DomainError {
 
 /// Every registry.
 pub async fn all(store: &dyn Store) -> Result<Vec<RegistryRow>> {
-    let mut out = Vec::new();
-    loop {
-        let page = PageReq { limit: 1000, offset: out.len() as u64, sort: None, descending: false };
-        let (rows, total) = store.images().list_registries(&page).await?;
-        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
-        out.extend(rows);
-        if done {
-            return Ok(out);
-        }
-    }
+    crate::every(None, |page| async move { store.images().list_registries(&page).await }).await
 }
 
 /// What a registry holds: repositories, each with its tags and what they point at.

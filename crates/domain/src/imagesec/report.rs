@@ -34,7 +34,7 @@ impl ImageSecurity {
         })?;
         let db = self.vulns.current().ok();
         let report = tokio::task::spawn_blocking(move || -> Result<scan::Report, String> {
-            let mut report = results::decode(&stored)?;
+            let mut report = scan::packed::unpack(&stored)?;
             report.vulnerabilities = db.as_ref().map(|db| results::match_report(&report, db));
             Ok(report)
         })

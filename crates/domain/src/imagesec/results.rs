@@ -12,15 +12,6 @@ use super::ImageSecurity;
 use crate::jobs::worker::Outcome;
 use crate::vulns::Loaded;
 
-/// A report as stored.
-pub fn encode(report: &Report) -> Result<String, String> {
-    scan::packed::pack(report)
-}
-
-pub fn decode(stored: &str) -> Result<Report, String> {
-    scan::packed::unpack(stored)
-}
-
 /// What a report found besides vulnerabilities.
 pub fn found(report: &Report) -> FoundCounts {
     let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
@@ -56,9 +47,10 @@ async fn rematch_one(service: &ImageSecurity, digest: &str, db: &Arc<Loaded>) ->
         return Ok(());
     };
     let db2 = db.clone();
-    let counts = tokio::task::spawn_blocking(move || decode(&stored).map(|r| counts(&match_report(&r, &db2))))
-        .await
-        .map_err(|e| e.to_string())??;
+    let counts =
+        tokio::task::spawn_blocking(move || scan::packed::unpack(&stored).map(|r| counts(&match_report(&r, &db2))))
+            .await
+            .map_err(|e| e.to_string())??;
     service.store.images().set_match(digest, &counts, &db.version).await.map_err(|e| e.to_string())
 }
 

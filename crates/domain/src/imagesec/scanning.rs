@@ -138,7 +138,7 @@ pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: sca
         let db = service.vulns.current().ok();
         tokio::task::spawn_blocking(move || {
             let counts = db.as_ref().map(|db| results::counts(&results::match_report(&report, db))).unwrap_or_default();
-            results::encode(&report).map(|e| (counts, db.map(|d| d.version).unwrap_or_default(), e))
+            scan::packed::pack(&report).map(|e| (counts, db.map(|d| d.version).unwrap_or_default(), e))
         })
         .await
         .map_err(|e| e.to_string())??

@@ -94,22 +94,12 @@ pub fn page(q: &api::PageQuery, sortable: &[&str]) -> ApiResult<store::PageReq> 
 }
 
 /// Every row of a list, read from the store 1,000 at a time in `sort` order.
-pub async fn every<T, F, Fut>(sort: Option<&str>, mut list: F) -> ApiResult<Vec<T>>
+pub async fn every<T, F, Fut>(sort: Option<&str>, list: F) -> ApiResult<Vec<T>>
 where
     F: FnMut(store::PageReq) -> Fut,
     Fut: std::future::Future<Output = store::Result<(Vec<T>, u64)>>,
 {
-    let mut out = Vec::new();
-    loop {
-        let p =
-            store::PageReq { limit: 1000, offset: out.len() as u64, sort: sort.map(str::to_string), descending: false };
-        let (rows, total) = list(p).await?;
-        let done = rows.is_empty() || out.len() as u64 + rows.len() as u64 >= total;
-        out.extend(rows);
-        if done {
-            return Ok(out);
-        }
-    }
+    Ok(domain::every(sort, list).await?)
 }
 
 pub fn page_of<T>(items: Vec<T>, total: u64, p: &store::PageReq) -> api::Page<T> {
