@@ -81,11 +81,10 @@ impl BackgroundArgs {
 
 #[derive(clap::Args)]
 pub struct WorkerArgs {
-    #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
-    data_dir: PathBuf,
-    /// The server's database (`postgres://…`), shared with the server replicas.
-    #[arg(long, env = "CGUARD_DATABASE")]
-    database: Option<String>,
+    /// The server's data directory, and its database (`--database postgres://…`, shared
+    /// with the server replicas).
+    #[command(flatten)]
+    db: DatabaseArgs,
     /// The server's secret key file (registry passwords are sealed with it).
     #[arg(long, env = "CGUARD_SECRET_KEY_FILE", value_name = "FILE")]
     secret_key_file: Option<PathBuf>,
@@ -124,12 +123,12 @@ fn parse_checkpoint(text: &str) -> Result<store::Checkpoint, String> {
 #[derive(clap::Args)]
 pub struct DatabaseArgs {
     #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     #[arg(long, env = "CGUARD_DATABASE")]
-    database: Option<String>,
+    pub(crate) database: Option<String>,
 }
 
-fn database_url(data_dir: &Path, database: Option<String>) -> anyhow::Result<String> {
+pub(crate) fn database_url(data_dir: &Path, database: Option<String>) -> anyhow::Result<String> {
     if let Some(url) = database {
         return Ok(url);
     }
@@ -151,7 +150,7 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
@@ -181,11 +180,12 @@ pub fn run_server(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
-    let url = database_url(&args.data_dir, args.database)?;
+    let data_dir = args.db.data_dir;
+    let url = database_url(&data_dir, args.db.database)?;
     if url.starts_with("sqlite:") {
         tracing::warn!("a worker on SQLite shares the file with one server process; use PostgreSQL to scale out");
     }
-    let key_file = args.secret_key_file.unwrap_or_else(|| args.data_dir.join("secret.key"));
+    let key_file = args.secret_key_file.unwrap_or_else(|| data_dir.join("secret.key"));
     if !key_file.exists() {
         anyhow::bail!(
             "no secret key at {}: give the server's key (--secret-key-file) so that registry passwords can be opened",
@@ -195,7 +195,7 @@ pub fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let listen: SocketAddr = "127.0.0.1:0".parse().context("address")?;
     let mut config = server::ServerConfig::new(listen, url);
     config.secret_key = Some(server::secrets::SecretKey::load_or_create(&key_file)?);
-    args.background.apply(&mut config, &args.data_dir);
+    args.background.apply(&mut config, &data_dir);
     if config.workers == 0 {
         anyhow::bail!("--workers must be at least 1 for a worker");
     }

@@ -19,10 +19,8 @@ pub enum UserCommand {
 pub struct UserArgs {
     /// The user's name.
     name: String,
-    #[arg(long, env = "CGUARD_DATA_DIR", default_value = "/var/lib/cguard")]
-    data_dir: PathBuf,
-    #[arg(long, env = "CGUARD_DATABASE")]
-    database: Option<String>,
+    #[command(flatten)]
+    db: crate::server_cmd::DatabaseArgs,
     /// The server's secret key file (the audit chain is keyed from it). Default:
     /// DATA_DIR/secret.key.
     #[arg(long, env = "CGUARD_SECRET_KEY_FILE", value_name = "FILE")]
@@ -41,14 +39,10 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<()> {
     } else {
         None
     };
-    let key_file = args.secret_key_file.unwrap_or_else(|| args.data_dir.join("secret.key"));
+    let key_file = args.secret_key_file.unwrap_or_else(|| args.db.data_dir.join("secret.key"));
     let key = server::secrets::SecretKey::load(&key_file)?.audit_key();
-    let url = match args.database {
-        Some(u) => u,
-        None => format!("sqlite://{}/cguard.db", args.data_dir.display()),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("async runtime")?;
-    runtime.block_on(async {
+    let url = crate::server_cmd::database_url(&args.db.data_dir, args.db.database)?;
+    crate::server_cmd::runtime()?.block_on(async {
         let store = store::open(&url).await?;
         match password {
             None => {
