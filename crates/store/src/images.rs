@@ -444,34 +444,20 @@ impl ImageStore for SqlStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let changed = old.as_deref() != Some(v.digest.as_str());
-        if old.is_some() {
-            sqlx::query(
-                "UPDATE image_versions SET digest = $3, size = $4, pushed_at = $5, seen_at = $6 \
-                 WHERE image_id = $1 AND tag = $2",
-            )
-            .bind(&v.image_id)
-            .bind(&v.tag)
-            .bind(&v.digest)
-            .bind(v.size)
-            .bind(v.pushed_at)
-            .bind(v.seen_at)
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO image_versions (id, image_id, tag, digest, size, pushed_at, seen_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&v.id)
-            .bind(&v.image_id)
-            .bind(&v.tag)
-            .bind(&v.digest)
-            .bind(v.size)
-            .bind(v.pushed_at)
-            .bind(v.seen_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO image_versions (id, image_id, tag, digest, size, pushed_at, seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (image_id, tag) DO UPDATE SET \
+             digest = EXCLUDED.digest, size = EXCLUDED.size, pushed_at = EXCLUDED.pushed_at, seen_at = EXCLUDED.seen_at",
+        )
+        .bind(&v.id)
+        .bind(&v.image_id)
+        .bind(&v.tag)
+        .bind(&v.digest)
+        .bind(v.size)
+        .bind(v.pushed_at)
+        .bind(v.seen_at)
+        .execute(&mut *tx)
+        .await?;
         if changed {
             sqlx::query("UPDATE images SET updated_at = $2 WHERE id = $1")
                 .bind(&v.image_id)
