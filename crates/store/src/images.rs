@@ -145,6 +145,8 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
 
     // Scans and results
     async fn scan(&self, digest: &str) -> Result<Option<ScanRow>>;
+    /// The scans of these digests that exist (at most 1,000 digests).
+    async fn scans(&self, digests: &[String]) -> Result<Vec<ScanRow>>;
     async fn set_scan_state(&self, digest: &str, status: &str, error: &str) -> Result<()>;
     /// Stores a completed scan: its report (compressed text), what it found and its first
     /// match, replacing the digest's previous result.
@@ -530,6 +532,17 @@ impl ImageStore for SqlStore {
         let row =
             sqlx::query("SELECT * FROM image_scans WHERE digest = $1").bind(digest).fetch_optional(&self.pool).await?;
         row.as_ref().map(|r| scan_from(r, false)).transpose()
+    }
+
+    async fn scans(&self, digests: &[String]) -> Result<Vec<ScanRow>> {
+        if digests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digests = &digests[..digests.len().min(1000)];
+        let marks: Vec<String> = (1..=digests.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("SELECT * FROM image_scans WHERE digest IN ({})", marks.join(", "));
+        let binds: Vec<Bind> = digests.iter().map(|d| Bind::Text(d.clone())).collect();
+        self.rows(&sql, &binds).await?.iter().map(|r| scan_from(r, false)).collect()
     }
 
     async fn set_scan_state(&self, digest: &str, status: &str, error: &str) -> Result<()> {

@@ -98,6 +98,10 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         let (rows, _) = images.list_catalog(&never, &PageReq::default()).await.unwrap();
         assert_eq!(rows.iter().map(|r| r.version.tag.as_str()).collect::<Vec<_>>(), ["15"]);
         assert_eq!(images.result("sha256:aa").await.unwrap().as_deref(), Some("report-text"));
+        let digests = ["sha256:aa".to_string(), "sha256:bb".to_string(), "sha256:cc".to_string()];
+        let scans = images.scans(&digests).await.unwrap();
+        assert_eq!(scans.iter().map(|s| s.digest.as_str()).collect::<Vec<_>>(), ["sha256:aa"]);
+        assert!(images.scans(&[]).await.unwrap().is_empty());
 
         // A new database: the digest is to be matched again, then it is not.
         assert_eq!(images.digests_to_rematch("db-2", 10).await.unwrap(), ["sha256:aa"]);

@@ -92,14 +92,20 @@ impl ImageSecurity {
             }
         }
         // The first image without a result is asked for at every heartbeat until its upload
-        // arrives (the shield scans each once); its state says it is being scanned.
-        for image in images.iter().filter(|i| !i.repo_tags.is_empty()) {
-            let digest = digest_of(image);
-            match store.scan(&digest).await? {
-                None => store.set_scan_state(&digest, "scanning", "").await?,
+        // arrives (the shield scans each once); its state says it is being scanned. One
+        // query looks up the scans of all the node's images.
+        let named: Vec<&LocalImage> = images.iter().filter(|i| !i.repo_tags.is_empty()).collect();
+        let digests: Vec<String> = named.iter().map(|i| digest_of(i)).collect();
+        let mut scans = std::collections::HashMap::new();
+        for chunk in digests.chunks(1000) {
+            scans.extend(store.scans(chunk).await?.into_iter().map(|s| (s.digest.clone(), s)));
+        }
+        for (image, digest) in named.iter().zip(&digests) {
+            match scans.get(digest) {
+                None => store.set_scan_state(digest, "scanning", "").await?,
                 Some(s) if s.scanned_at.is_none() && s.status == "scanning" => {}
                 Some(s) if s.scanned_at.is_none() && now - s.updated_at > SCAN_RETRY_MS => {
-                    store.set_scan_state(&digest, "scanning", "").await?;
+                    store.set_scan_state(digest, "scanning", "").await?;
                 }
                 Some(_) => continue,
             }
