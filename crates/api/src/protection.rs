@@ -50,6 +50,60 @@ pub struct ClusterCreate {
 #[serde(deny_unknown_fields)]
 pub struct ProtectionOpen {
     pub accept_disclaimer: bool,
+    /// The most new nodes the enrolment token may enrol (1: single use); omitted: no cap
+    /// beyond the token's 30 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub max_nodes: Option<u32>,
+}
+
+/// A further enrolment token for a protected cluster, e.g. a single-use token for one
+/// new host, beside the tokens already handed out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentTokenCreate {
+    /// The most new nodes the token may enrol (1: single use); omitted: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub max_nodes: Option<u32>,
+    /// Hours until the token expires, 1 to 720 (30 days, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 720)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// An enrolment token, without its secret (shown only when it is issued).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolmentToken {
+    pub id: String,
+    pub cluster_id: String,
+    /// `active`, `used-up` (its cap is reached), `expired` or `revoked`.
+    pub state: String,
+    pub max_nodes: Option<u64>,
+    /// New nodes it enrolled (renewing a node's credential does not count).
+    pub nodes_enrolled: u64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    #[schema(format = DateTime)]
+    pub revoked_at: Option<String>,
+}
+
+/// A newly issued enrolment token: its secret and the install command are shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolmentTokenIssued {
+    pub details: EnrolmentToken,
+    pub enrolment_token: String,
+    pub install_command: String,
+}
+
+/// The outcome of revoking an enrolment token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolmentTokenRevoked {
+    pub details: EnrolmentToken,
+    /// Nodes removed with it (`remove_nodes=true`), with their on-demand hours.
+    pub nodes_removed: u64,
 }
 
 /// The result of turning protection on for a cluster of plain hosts: the enrolment token
@@ -79,6 +133,8 @@ pub struct Node {
     pub last_heartbeat: Option<String>,
     #[schema(value_type = Object)]
     pub facts: serde_json::Value,
+    /// The enrolment token that enrolled the node (or last renewed its enrolment).
+    pub enrolment_token_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

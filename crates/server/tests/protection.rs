@@ -309,3 +309,102 @@ async fn a_node_gets_only_the_policies_of_its_images() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_capped_token_enrols_no_more_nodes_and_a_leaked_one_is_undone_with_its_hours() {
+    each_backend(|s| async move {
+        let admin = s.admin().await;
+        s.call(Method::PUT, "/api/v1/authorization", Some(&admin), None).await;
+        let (_, c) = s.post("/api/v1/clusters", &admin, json!({"name": "edge", "kind": "hosts"})).await;
+        let cid = c["id"].as_str().unwrap().to_string();
+        let open = format!("/api/v1/clusters/{cid}/protection/open");
+        let (status, p) = s.post(&open, &admin, json!({"accept_disclaimer": true, "max_nodes": 0})).await;
+        assert_eq!((status, p["field"].as_str()), (StatusCode::BAD_REQUEST, Some("max_nodes")), "{p}");
+        let (status, o) = s.post(&open, &admin, json!({"accept_disclaimer": true, "max_nodes": 2})).await;
+        assert_eq!(status, StatusCode::OK, "{o}");
+        let leaked = o["enrolment_token"].as_str().unwrap().to_string();
+        let enrol = |token: &str, name: &str, proof: Option<String>| {
+            let body = json!({"token": token, "node_name": name, "shield_version": "0.1.0"});
+            let s = &s;
+            async move { s.call(Method::POST, "/api/v1/shield/enrol", proof.as_deref(), Some(body)).await }
+        };
+        let (status, one) = enrol(&leaked, "host-1", None).await;
+        assert_eq!(status, StatusCode::CREATED, "{one}");
+        let one_cred = one["credential"].as_str().unwrap().to_string();
+        assert_eq!(enrol(&leaked, "host-2", None).await.0, StatusCode::CREATED);
+        let (status, p) = enrol(&leaked, "host-3", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the cap is reached: {p}");
+        // Renewing an enrolled node's credential costs the token nothing.
+        let (status, renewed) = enrol(&leaked, "host-1", Some(one_cred)).await;
+        assert_eq!(status, StatusCode::CREATED, "{renewed}");
+        let one_cred = renewed["credential"].as_str().unwrap().to_string();
+
+        // A single-use token for one more host, beside the first.
+        let tokens = format!("/api/v1/clusters/{cid}/enrolment-tokens");
+        for bad in [json!({"max_nodes": 0}), json!({"expires_in_hours": 721}), json!({"nope": 1})] {
+            assert_eq!(s.post(&tokens, &admin, bad.clone()).await.0, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        let (status, issued) = s.post(&tokens, &admin, json!({"max_nodes": 1, "expires_in_hours": 2})).await;
+        assert_eq!(status, StatusCode::CREATED, "{issued}");
+        assert_eq!(
+            (issued["details"]["state"].as_str(), issued["details"]["max_nodes"].as_u64()),
+            (Some("active"), Some(1))
+        );
+        let single = issued["enrolment_token"].as_str().unwrap().to_string();
+        assert!(issued["install_command"].as_str().unwrap().contains(&single));
+        let (status, three) = enrol(&single, "host-3", None).await;
+        assert_eq!(status, StatusCode::CREATED, "{three}");
+        let three_cred = three["credential"].as_str().unwrap().to_string();
+        assert_eq!(enrol(&single, "host-4", None).await.0, StatusCode::UNAUTHORIZED, "single use");
+        let (status, list) = s.get(&tokens, &admin).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        let states: Vec<(&str, u64)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["state"].as_str().unwrap(), t["nodes_enrolled"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(states, [("used-up", 1), ("used-up", 2)], "newest first: {list}");
+        assert!(!list.to_string().contains(&single) && !list.to_string().contains(&leaked), "no secret is listed");
+
+        // No normal quota: the three online nodes are counted on demand.
+        let state = server::AppState::new(
+            s.store.clone(),
+            server::ServerConfig::new("127.0.0.1:1".parse().unwrap(), String::new()),
+        );
+        server::housekeeping_round(&state).await.unwrap();
+        let (_, sum) = s.get("/api/v1/protection/summary", &admin).await;
+        assert_eq!(sum["on_demand_node_hours_30d"].as_u64(), Some(3), "{sum}");
+
+        // The first token leaked: revoke it and remove what it enrolled, hours included.
+        let leaked_id = list[1]["id"].as_str().unwrap();
+        let (status, revoked) =
+            s.call(Method::DELETE, &format!("{tokens}/{leaked_id}?remove_nodes=true"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{revoked}");
+        assert_eq!(
+            (revoked["details"]["state"].as_str(), revoked["nodes_removed"].as_u64()),
+            (Some("revoked"), Some(2))
+        );
+        let (_, sum) = s.get("/api/v1/protection/summary", &admin).await;
+        assert_eq!(sum["on_demand_node_hours_30d"].as_u64(), Some(1), "only host-3's hour is left: {sum}");
+        let beat = json!({"shield_version": "0.1.0"});
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &one_cred, beat.clone()).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.post("/api/v1/shield/heartbeat", &three_cred, beat).await.0, StatusCode::OK);
+        let (_, nodes) = s.get(&format!("/api/v1/clusters/{cid}/nodes"), &admin).await;
+        assert_eq!(nodes["total"], 1, "{nodes}");
+        assert_eq!(nodes["items"][0]["enrolment_token_id"], issued["details"]["id"]);
+        assert_eq!(enrol(&leaked, "host-9", None).await.0, StatusCode::UNAUTHORIZED, "revoked");
+        let missing = format!("{tokens}/00000000-0000-0000-0000-000000000000");
+        assert_eq!(s.call(Method::DELETE, &missing, Some(&admin), None).await.0, StatusCode::NOT_FOUND);
+        let (_, audit) = s.get("/api/v1/audit/records?event_name=revokeEnrolmentToken", &admin).await;
+        let outcomes: Vec<&str> =
+            audit["items"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["failure", "attempt", "success", "attempt"], "{audit}");
+        assert_eq!(audit["items"][2]["result"]["body"]["details"]["state"], "revoked", "{audit}");
+
+        // With protection off, no token can be issued.
+        s.post(&format!("/api/v1/clusters/{cid}/protection/close"), &admin, json!({})).await;
+        assert_eq!(s.post(&tokens, &admin, json!({})).await.0, StatusCode::CONFLICT);
+    })
+    .await;
+}

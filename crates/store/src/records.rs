@@ -175,6 +175,10 @@ pub struct EnrolmentTokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// At most this many new nodes (1: single use); `None`: no cap.
+    pub max_nodes: Option<i64>,
+    /// New nodes enrolled with it so far.
+    pub nodes_enrolled: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +192,8 @@ pub struct NodeRow {
     pub facts: String,
     pub enrolled_at: i64,
     pub last_heartbeat: Option<i64>,
+    /// The token that enrolled it (or last renewed its enrolment).
+    pub enrolment_token_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -74,6 +74,117 @@ async fn every_policy_change_raises_the_revision() {
     .await;
 }
 
+fn token(id: &str, max_nodes: Option<i64>) -> EnrolmentTokenRow {
+    EnrolmentTokenRow {
+        id: id.into(),
+        cluster_id: "c1".into(),
+        secret_hash: format!("hash-{id}"),
+        created_at: 1,
+        expires_at: 1_000_000,
+        revoked_at: None,
+        max_nodes,
+        nodes_enrolled: 0,
+    }
+}
+
+fn node(id: &str, name: &str, credential_hash: &str) -> NodeRow {
+    NodeRow {
+        id: id.into(),
+        cluster_id: "c1".into(),
+        name: name.into(),
+        credential_hash: credential_hash.into(),
+        shield_version: "0.1.0".into(),
+        facts: "{}".into(),
+        enrolled_at: 1,
+        last_heartbeat: None,
+        enrolment_token_id: Some("t1".into()),
+    }
+}
+
+fn enrolled(e: Enrolment) -> Option<NodeRow> {
+    match e {
+        Enrolment::Enrolled(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn cluster() -> ClusterRow {
+    ClusterRow {
+        id: "c1".into(),
+        name: "prod".into(),
+        kind: "hosts".into(),
+        protection: true,
+        disclaimer_by: None,
+        disclaimer_at: None,
+        created_at: 1,
+        kubeconfig_sealed: None,
+        api_server: None,
+    }
+}
+
+#[tokio::test]
+async fn a_capped_token_enrols_at_most_its_count_of_new_nodes_even_when_raced() {
+    each_backend(|s, url| async move {
+        s.create_cluster(&cluster()).await.unwrap();
+        s.enrolment().create_enrolment_token(&token("t1", Some(3))).await.unwrap();
+        // Ten hosts enrol at once through a token capped at three, each through its own
+        // connection pool (as separate server replicas would).
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let store = store::open(&url).await.unwrap();
+            let n = node(&format!("n{i}"), &format!("host-{i}"), &format!("h{i}"));
+            tasks.push(tokio::spawn(async move { store.enrolment().enrol(&n, None, 1).await.unwrap() }));
+        }
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        let ok = results.iter().filter(|r| matches!(r, Enrolment::Enrolled(_))).count();
+        let used_up = results.iter().filter(|r| matches!(r, Enrolment::TokenUsedUp)).count();
+        assert_eq!((ok, used_up), (3, 7), "{results:?}");
+        assert_eq!(s.list_nodes(Some("c1"), &PageReq::default()).await.unwrap().1, 3, "refused nodes leave nothing");
+        let t = s.enrolment().enrolment_token("hash-t1").await.unwrap().unwrap();
+        assert_eq!(t.nodes_enrolled, 3);
+        // A single-use token; then a revoked one.
+        s.enrolment()
+            .create_enrolment_token(&EnrolmentTokenRow { secret_hash: "hash-t2".into(), ..token("t2", Some(1)) })
+            .await
+            .unwrap();
+        let mut n = node("x1", "host-x1", "hx1");
+        n.enrolment_token_id = Some("t2".into());
+        assert!(enrolled(s.enrolment().enrol(&n, None, 1).await.unwrap()).is_some());
+        let mut n2 = node("x2", "host-x2", "hx2");
+        n2.enrolment_token_id = Some("t2".into());
+        assert_eq!(s.enrolment().enrol(&n2, None, 1).await.unwrap(), Enrolment::TokenUsedUp, "single use");
+        // Renewing the node enrolled by the single-use token still works.
+        n.credential_hash = "hx1b".into();
+        n.id = "x1b".into();
+        assert_eq!(enrolled(s.enrolment().enrol(&n, Some("hx1"), 2).await.unwrap()).unwrap().id, "x1");
+        let revoked = s.enrolment().revoke_enrolment_token("c1", "t1", 5).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(5));
+        assert_eq!(s.enrolment().revoke_enrolment_token("c1", "nope", 5).await.unwrap(), None);
+        assert_eq!(s.enrolment().enrolment_tokens("c1").await.unwrap().len(), 2);
+        // Removing the nodes of token t1 takes their on-demand hours with them.
+        let t1_nodes: Vec<String> = s
+            .list_nodes(Some("c1"), &PageReq::default())
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .filter(|n| n.enrolment_token_id.as_deref() == Some("t1"))
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(t1_nodes.len(), 3);
+        s.record_on_demand_hour(&t1_nodes, 3_600_000).await.unwrap();
+        s.record_on_demand_hour(&["x1".into()], 3_600_000).await.unwrap();
+        assert_eq!(s.on_demand_hours(0).await.unwrap(), 4);
+        assert_eq!(s.enrolment().remove_nodes_of_token("t1").await.unwrap(), 3);
+        assert_eq!(s.on_demand_hours(0).await.unwrap(), 1, "only the hours of the remaining node");
+        assert_eq!(s.list_nodes(Some("c1"), &PageReq::default()).await.unwrap().1, 1);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn nodes_enrol_again_under_the_same_name() {
     each_backend(|s, _| async move {
@@ -90,43 +201,39 @@ async fn nodes_enrol_again_under_the_same_name() {
         };
         s.create_cluster(&c).await.unwrap();
         assert_eq!(s.cluster("c1").await.unwrap().as_ref(), Some(&c));
-        let mut n = NodeRow {
-            id: "n1".into(),
-            cluster_id: "c1".into(),
-            name: "host-a".into(),
-            credential_hash: "h1".into(),
-            shield_version: "0.1.0".into(),
-            facts: "{}".into(),
-            enrolled_at: 1,
-            last_heartbeat: None,
-        };
-        assert_eq!(s.enrol_node(&n, None, 1).await.unwrap().unwrap().id, "n1");
+        s.enrolment().create_enrolment_token(&token("t1", None)).await.unwrap();
+        let e = s.enrolment();
+        let mut n = node("n1", "host-a", "h1");
+        assert_eq!(enrolled(e.enrol(&n, None, 1).await.unwrap()).unwrap().id, "n1");
         n.id = "n2".into();
         n.credential_hash = "h2".into();
-        assert_eq!(s.enrol_node(&n, None, 1).await.unwrap(), None, "the name is taken");
-        assert_eq!(s.enrol_node(&n, Some("h2"), 1).await.unwrap(), None, "a proof of another credential");
+        assert_eq!(e.enrol(&n, None, 1).await.unwrap(), Enrolment::NameTaken, "the name is taken");
+        assert_eq!(e.enrol(&n, Some("h2"), 1).await.unwrap(), Enrolment::NameTaken, "a proof of another credential");
         assert!(s.node_by_credential("h1").await.unwrap().is_some(), "the first node is untouched");
-        let again = s.enrol_node(&n, Some("h1"), 1).await.unwrap().unwrap();
+        let again = enrolled(e.enrol(&n, Some("h1"), 1).await.unwrap()).unwrap();
         assert_eq!(again.id, "n1", "the node keeps its identity");
         assert!(s.node_by_credential("h1").await.unwrap().is_none(), "the old credential is gone");
         // An operator's permission, until a time; it is used up by the enrolment.
         assert_eq!(s.allow_reenrol("n1", 10).await.unwrap().unwrap().name, "host-a");
         assert_eq!(s.allow_reenrol("missing", 10).await.unwrap(), None);
         n.credential_hash = "h4".into();
-        assert_eq!(s.enrol_node(&n, None, 11).await.unwrap(), None, "the permission expired");
-        assert_eq!(s.enrol_node(&n, None, 10).await.unwrap().unwrap().credential_hash, "h4");
+        assert_eq!(e.enrol(&n, None, 11).await.unwrap(), Enrolment::NameTaken, "the permission expired");
+        assert_eq!(enrolled(e.enrol(&n, None, 10).await.unwrap()).unwrap().credential_hash, "h4");
         n.credential_hash = "h5".into();
-        assert_eq!(s.enrol_node(&n, None, 10).await.unwrap(), None, "the permission was used");
+        assert_eq!(e.enrol(&n, None, 10).await.unwrap(), Enrolment::NameTaken, "the permission was used");
         n.credential_hash = "h2".into();
-        assert!(s.enrol_node(&n, Some("h4"), 10).await.unwrap().is_some());
+        assert!(enrolled(e.enrol(&n, Some("h4"), 10).await.unwrap()).is_some());
+        assert_eq!(
+            e.enrolment_token("hash-t1").await.unwrap().unwrap().nodes_enrolled,
+            1,
+            "renewals cost the token nothing"
+        );
         s.heartbeat("n1", "0.2.0", r#"{"kernel":"6.18"}"#, 99).await.unwrap();
         let (nodes, total) = s.list_nodes(Some("c1"), &PageReq::default()).await.unwrap();
         assert_eq!(total, 1);
         assert_eq!((nodes[0].shield_version.as_str(), nodes[0].last_heartbeat), ("0.2.0", Some(99)));
-        n.id = "n3".into();
-        n.name = "host-b".into();
-        n.credential_hash = "h3".into();
-        s.enrol_node(&n, None, 1).await.unwrap().unwrap();
+        let n3 = node("n3", "host-b", "h3");
+        enrolled(e.enrol(&n3, None, 1).await.unwrap()).unwrap();
         s.heartbeat("n3", "0.2.0", "{}", 50).await.unwrap();
         assert_eq!(s.node_counts("c1", 60).await.unwrap(), (2, 1), "one heartbeat at or after 60");
         assert_eq!(s.node_counts("c1", 50).await.unwrap(), (2, 2));

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::{Json, Path, Query, new_id, not_found, page, page_of, user_of};
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::timefmt::{DAY_MS, now_ms, rfc3339};
@@ -58,6 +58,7 @@ impl NodeView {
             .into(),
             last_heartbeat: n.last_heartbeat.map(rfc3339),
             facts: serde_json::from_str(&n.facts).unwrap_or_default(),
+            enrolment_token_id: n.enrolment_token_id.clone(),
         }
     }
 }
@@ -180,24 +181,14 @@ pub async fn open_protection(
     c.protection = true;
     c.disclaimer_by = Some(user_of(&caller)?.user.name.clone());
     c.disclaimer_at = Some(now);
-    st.store.revoke_enrolment_tokens(&id, now).await?;
-    let token = auth::new_secret(auth::ENROLMENT_PREFIX);
-    st.store
-        .create_enrolment_token(&store::EnrolmentTokenRow {
-            id: new_id(),
-            cluster_id: id.clone(),
-            secret_hash: auth::secret_hash(&token),
-            created_at: now,
-            expires_at: now + 30 * DAY_MS,
-            revoked_at: None,
-        })
-        .await?;
+    st.store.enrolment().revoke_enrolment_tokens(&id, now).await?;
+    let (_, token) = super::enrolment::issue(&st, &id, body.max_nodes, super::enrolment::DEFAULT_LIFETIME_MS).await?;
     // A Kubernetes cluster gets the DaemonSet (which holds the token) before protection is
     // recorded as on; if the cluster's API fails, nothing changes and the token is revoked.
     if c.kind == "kubernetes"
         && let Err(e) = super::kubernetes::deploy_shield(&st, &c, &token).await
     {
-        st.store.revoke_enrolment_tokens(&id, now_ms()).await?;
+        st.store.enrolment().revoke_enrolment_tokens(&id, now_ms()).await?;
         return Err(e);
     }
     st.store.update_cluster(&c).await?;
@@ -206,8 +197,7 @@ pub async fn open_protection(
     if c.kind == "kubernetes" {
         return Ok(Json(ProtectionResult { cluster, enrolment_token: None, install_command: None }));
     }
-    let install_command =
-        format!("CGUARD_ENROLMENT_TOKEN={token} cguard shield --server {} --cluster {id}", st.config.public_url);
+    let install_command = super::enrolment::install_command(&st, &id, &token);
     Ok(Json(ProtectionResult { cluster, enrolment_token: Some(token), install_command: Some(install_command) }))
 }
 
@@ -223,7 +213,7 @@ pub async fn close_protection(State(st): State<AppState>, Path(id): Path<String>
     }
     c.protection = false;
     st.store.update_cluster(&c).await?;
-    st.store.revoke_enrolment_tokens(&id, now_ms()).await?;
+    st.store.enrolment().revoke_enrolment_tokens(&id, now_ms()).await?;
     st.store.delete_nodes(&id).await?;
     let view = NodeView::new(&st).await?;
     Ok(Json(ProtectionResult { cluster: to_api(&st, &c, &view).await?, enrolment_token: None, install_command: None }))

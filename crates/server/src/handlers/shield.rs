@@ -49,11 +49,11 @@ pub async fn enrol(
     headers: HeaderMap,
     Json(body): Json<EnrolRequest>,
 ) -> ApiResult<(StatusCode, Json<EnrolResponse>)> {
-    let refused = || ApiError::Unauthenticated("the enrolment token is invalid, expired or revoked".into());
+    let refused = || ApiError::Unauthenticated("the enrolment token is invalid, expired, revoked or used up".into());
     if !body.token.starts_with(auth::ENROLMENT_PREFIX) {
         return Err(refused());
     }
-    let token = st.store.enrolment_token(&auth::secret_hash(&body.token)).await?.ok_or_else(refused)?;
+    let token = st.store.enrolment().enrolment_token(&auth::secret_hash(&body.token)).await?.ok_or_else(refused)?;
     let now = now_ms();
     if token.revoked_at.is_some() || token.expires_at <= now {
         return Err(refused());
@@ -81,13 +81,18 @@ pub async fn enrol(
         facts: facts_text(&body.facts)?,
         enrolled_at: now,
         last_heartbeat: Some(now),
+        enrolment_token_id: Some(token.id.clone()),
     };
-    let Some(node) = st.store.enrol_node(&row, proof.as_deref(), now).await? else {
-        return Err(ApiError::NodeEnrolled(format!(
-            "a node named {:?} is already enrolled in cluster {}: enrol again with that node's credential \
-             (Authorization: Bearer), or have an operator allow its re-enrolment (POST /api/v1/nodes/{{id}}/reenrol)",
-            row.name, cluster.name
-        )));
+    let node = match st.store.enrolment().enrol(&row, proof.as_deref(), now).await? {
+        store::Enrolment::Enrolled(node) => node,
+        store::Enrolment::TokenUsedUp => return Err(refused()),
+        store::Enrolment::NameTaken => {
+            return Err(ApiError::NodeEnrolled(format!(
+                "a node named {:?} is already enrolled in cluster {}: enrol again with that node's credential \
+                 (Authorization: Bearer), or have an operator allow its re-enrolment (POST /api/v1/nodes/{{id}}/reenrol)",
+                row.name, cluster.name
+            )));
+        }
     };
     Ok((StatusCode::CREATED, Json(EnrolResponse { node_id: node.id, cluster_id: cluster.id, credential })))
 }
