@@ -219,6 +219,9 @@ pub struct ReportVulnerability {
     #[schema(format = DateTime)]
     pub published: Option<String>,
     pub description: Option<String>,
+    /// A decision to ignore it covers this version: it does not count.
+    #[serde(default)]
+    pub ignored: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod problem;
 pub mod protection;
 pub mod shield;
+pub mod vulns;
 
 pub use page::{Page, PageQuery};
 pub use problem::Problem;

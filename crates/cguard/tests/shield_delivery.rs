@@ -515,5 +515,26 @@ fn a_connected_shield_scans_its_nodes_images_for_the_catalogue() {
     assert_eq!(got, want, "the node's scan, matched by the server, equals `cguard scan`");
     assert_eq!(report["software"].as_array().unwrap().len(), packages);
     assert_eq!(version["vulnerability_count"].as_u64(), Some(want.len() as u64));
+
+    // A user asks for a new scan of the local image: the job asks the node and ends when
+    // its upload arrives; the result is the same, scanned again.
+    let vid = version["id"].as_str().unwrap();
+    let (s, job) = server.call("POST", &format!("/api/v1/images/{vid}/scan"), Some(&admin), None);
+    assert_eq!((s, job["kind"].as_str()), (202, Some("scan-local")), "{job}");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (_, j) = server.call("GET", &format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()), Some(&admin), None);
+        if j["state"] == "done" {
+            break;
+        }
+        assert!(j["state"] == "queued" || j["state"] == "running", "{j}");
+        assert!(Instant::now() < deadline, "the node did not scan the image again: {j}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (_, again) = server.call("GET", &format!("/api/v1/images/{vid}/report"), Some(&admin), None);
+    let (before, after) = (&report["basic"]["image"]["scanned_at"], &again["basic"]["image"]["scanned_at"]);
+    assert!(after.as_str() > before.as_str(), "scanned again: {before} then {after}");
+    assert_eq!(again["vulnerabilities"].as_array().unwrap().len(), want.len());
+    assert_eq!(again["basic"]["image"]["scan_status"], "completed");
     shield.stop();
 }

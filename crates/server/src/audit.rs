@@ -33,6 +33,19 @@ pub struct AuditSpec {
     pub event: &'static str,
     pub resource_type: &'static str,
     pub level: Level,
+    /// The event instead of `event` when the request body names an `image_id` (the seed
+    /// tells "ignore for all images" and "for one image" apart).
+    pub image_event: Option<&'static str>,
+}
+
+impl AuditSpec {
+    /// The event of a request with this body.
+    pub fn event_for(&self, request_json: &Value) -> &'static str {
+        match self.image_event {
+            Some(e) if request_json.get("image_id").is_some_and(|v| !v.is_null()) => e,
+            _ => self.event,
+        }
+    }
 }
 
 pub struct Attempt<'a> {
@@ -182,7 +195,7 @@ fn record_of(attempt: &Attempt<'_>, request_json: &Value) -> store::NewAudit {
     store::NewAudit {
         id: uuid::Uuid::new_v4().to_string(),
         time: now_ms(),
-        event_name: attempt.spec.event.into(),
+        event_name: attempt.spec.event_for(request_json).into(),
         event_type: "management".into(),
         source: "cgs".into(),
         resource_type: attempt.spec.resource_type.into(),

@@ -76,7 +76,23 @@ fn w(
     resource_type: &'static str,
     handler: fn() -> MethodRouter<AppState>,
 ) -> Route {
-    Route { method, path, guard, audit: Some(AuditSpec { event, resource_type, level: Level::Normal }), handler }
+    let audit = AuditSpec { event, resource_type, level: Level::Normal, image_event: None };
+    Route { method, path, guard, audit: Some(audit), handler }
+}
+
+/// Like [`w`], with another audit event when the body names an `image_id`.
+fn w_image(
+    method: Method,
+    path: &'static str,
+    guard: Guard,
+    events: (&'static str, &'static str),
+    handler: fn() -> MethodRouter<AppState>,
+) -> Route {
+    let mut route = w(method, path, guard, events.0, "vulnerability", handler);
+    if let Some(a) = &mut route.audit {
+        a.image_event = Some(events.1);
+    }
+    route
 }
 
 /// Like [`w`], for operations whose audit records are `warning` level.
@@ -237,6 +253,23 @@ pub fn all() -> Vec<Route> {
             || post(clusters::close_protection),
         )),
         r(M::GET, "/api/v1/clusters/{id}/nodes", Action(A::ClusterList), || get(clusters::nodes)),
+        r(M::GET, "/api/v1/clusters/{id}/enrolment-tokens", Action(A::ClusterList), || get(enrolment::list)),
+        w(
+            M::POST,
+            "/api/v1/clusters/{id}/enrolment-tokens",
+            Action(A::ClusterOperate),
+            "createEnrolmentToken",
+            "cluster",
+            || post(enrolment::create),
+        ),
+        warn(w(
+            M::DELETE,
+            "/api/v1/clusters/{id}/enrolment-tokens/{token_id}",
+            Action(A::ClusterOperate),
+            "revokeEnrolmentToken",
+            "cluster",
+            || delete(enrolment::revoke),
+        )),
         r(M::GET, "/api/v1/nodes", Action(A::ClusterList), || get(clusters::all_nodes)),
         warn(w(M::POST, "/api/v1/nodes/{id}/reenrol", Action(A::ClusterOperate), "allowNodeReenrol", "node", || {
             post(clusters::allow_reenrol)
@@ -249,6 +282,25 @@ pub fn all() -> Vec<Route> {
         warn(w(M::DELETE, "/api/v1/quotas/{id}", Action(A::QuotaOperate), "unsubscribeQuota", "quota", || {
             delete(quotas::unsubscribe)
         })),
+        r(M::GET, "/api/v1/vulnerabilities", Action(A::ImageSecureList), || get(vulnerabilities::list)),
+        r(M::GET, "/api/v1/vulnerabilities/summary", Action(A::ImageSecureList), || get(vulnerabilities::summary)),
+        r(M::GET, "/api/v1/vulnerabilities/{id}/ignores", Action(A::ImageSecureGet), || {
+            get(vulnerabilities::decisions)
+        }),
+        w_image(
+            M::POST,
+            "/api/v1/vulnerabilities/{id}/ignore",
+            Action(A::ImageSecureOperate),
+            ("ignoreVul", "ignoreImageVul"),
+            || post(vulnerabilities::ignore),
+        ),
+        w_image(
+            M::POST,
+            "/api/v1/vulnerabilities/{id}/unignore",
+            Action(A::ImageSecureOperate),
+            ("cancelIgnoreVul", "cancelIgnoreImageVul"),
+            || post(vulnerabilities::unignore),
+        ),
         r(M::GET, "/api/v1/registries", Action(A::ImagesList), || get(registries::list)),
         w(M::POST, "/api/v1/registries", Action(A::ImagesOperate), "addRegistry", "registry", || {
             post(registries::create)
@@ -290,7 +342,10 @@ pub fn all() -> Vec<Route> {
 pub fn permissions_table() -> String {
     let mut out = String::from("| Method | Path | Guard | Audit event |\n|---|---|---|---|\n");
     for r in all() {
-        let event = r.audit.map_or("-".to_string(), |a| format!("`{}`", a.event));
+        let event = r.audit.map_or("-".to_string(), |a| match a.image_event {
+            Some(e) => format!("`{}`, with `image_id` `{e}`", a.event),
+            None => format!("`{}`", a.event),
+        });
         out.push_str(&format!("| {} | `{}` | `{}` | {} |\n", r.method, r.path, r.guard.label(), event));
     }
     out

@@ -314,6 +314,40 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
             check_report(&report, want);
         }
 
+        // The views across images add up what the reports list: each version counts.
+        let (s, summary) = server.get("/api/v1/vulnerabilities/summary?view=private", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{summary}");
+        let versions_of = [extra, extra, minbase];
+        for urgency in ["fix-asap", "can-delay", "no-need-now"] {
+            let want: usize = versions_of.iter().map(|w| w.vulns.iter().filter(|v| v.4 == urgency).count()).sum();
+            assert_eq!(summary["counts"][urgency].as_u64(), Some(want as u64), "{urgency}: {summary}");
+        }
+        let total: usize = versions_of.iter().map(|w| w.vulns.len()).sum();
+        assert_eq!(summary["total"].as_u64(), Some(total as u64));
+        assert_eq!(summary["top5"].as_array().unwrap().len(), 3, "{summary}");
+        let (_, local) = server.get("/api/v1/vulnerabilities/summary?view=local", &admin).await;
+        assert_eq!(local["total"], 0);
+        let (s, list) = server.get("/api/v1/vulnerabilities?view=private&limit=1000", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let listed: BTreeSet<String> =
+            list["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+        let want: BTreeSet<String> = extra.vulns.iter().chain(&minbase.vulns).map(|v| v.0.clone()).collect();
+        assert_eq!(listed, want);
+        assert_eq!(list["total"].as_u64(), Some(want.len() as u64));
+        for item in list["items"].as_array().unwrap() {
+            let id = item["id"].as_str().unwrap();
+            let affected = versions_of.iter().filter(|w| w.vulns.iter().any(|v| v.0 == id)).count();
+            assert_eq!(item["affected_images"].as_u64(), Some(affected as u64), "{item}");
+        }
+        let (_, urgent) = server.get("/api/v1/vulnerabilities?view=private&urgency=fix-asap&limit=1000", &admin).await;
+        assert!(urgent["items"].as_array().unwrap().iter().all(|v| v["urgency"] == "fix-asap"));
+        for bad in ["view=all", "view=private&urgency=soon", "view=private&sort=name", ""] {
+            let (s, p) = server.get(&format!("/api/v1/vulnerabilities?{bad}"), &admin).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");
+        }
+
+        check_ignores(&server, &admin, &items, extra, total).await;
+
         // Filters of the report: by urgency, by text.
         let id = bookworm["id"].as_str().unwrap();
         let (_, fix) = server.get(&format!("/api/v1/images/{id}/report?urgency=fix-asap"), &admin).await;
@@ -363,6 +397,99 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
     .await;
 }
 
+/// Ignoring a vulnerability of team/extra (both tags, one digest) for one version, for
+/// the repository, for every image until a time: the counts move by exactly the findings
+/// covered, everywhere, and come back when the decision is taken back or lapses.
+async fn check_ignores(server: &TestServer, admin: &str, items: &[Value], extra: &Expected, total: usize) {
+    let (bookworm, latest) = (find(items, "team/extra", "bookworm"), find(items, "team/extra", "latest"));
+    let vuln = extra.vulns.iter().next().unwrap().0.clone();
+    let per_version = extra.vulns.iter().filter(|v| v.0 == vuln).count();
+    let summary_total = || async {
+        server.get("/api/v1/vulnerabilities/summary?view=private", admin).await.1["total"].as_u64().unwrap() as usize
+    };
+    let item = || async {
+        let (_, list) = server.get(&format!("/api/v1/vulnerabilities?view=private&q={vuln}&limit=1000"), admin).await;
+        list["items"].as_array().unwrap().iter().find(|v| v["id"] == vuln.as_str()).unwrap().clone()
+    };
+    let count_of = |id: String| async move {
+        server.get(&format!("/api/v1/images/{id}"), admin).await.1["vulnerability_count"].as_u64().unwrap() as usize
+    };
+    let ignore = format!("/api/v1/vulnerabilities/{vuln}/ignore");
+    let unignore = format!("/api/v1/vulnerabilities/{vuln}/unignore");
+    let bookworm_id = bookworm["id"].as_str().unwrap().to_owned();
+
+    let body = json!({"image_id": bookworm_id, "kind": "false-positive", "reason": "not in this build"});
+    let (s, decision) = server.post(&ignore, admin, body).await;
+    assert_eq!(s, StatusCode::OK, "{decision}");
+    assert_eq!((decision["scope"].as_str(), decision["author"].as_str()), (Some("version"), Some("admin")));
+    assert_eq!(summary_total().await, total - per_version);
+    let it = item().await;
+    assert_eq!(
+        (it["affected_images"].as_u64(), it["ignored_images"].as_u64(), it["ignored"].as_bool()),
+        (Some(1), Some(1), Some(false))
+    );
+    assert_eq!(count_of(bookworm_id.clone()).await, extra.vulns.len() - per_version);
+    assert_eq!(count_of(latest["id"].as_str().unwrap().to_owned()).await, extra.vulns.len());
+    let (_, report) = server.get(&format!("/api/v1/images/{bookworm_id}/report"), admin).await;
+    let marked: Vec<&Value> =
+        report["vulnerabilities"].as_array().unwrap().iter().filter(|v| v["ignored"] == true).collect();
+    assert_eq!(marked.len(), per_version, "ignored findings stay listed, marked");
+    assert!(marked.iter().all(|v| v["id"] == vuln.as_str()));
+    assert_eq!(
+        report["basic"]["image"]["vulnerability_count"].as_u64(),
+        Some((extra.vulns.len() - per_version) as u64)
+    );
+
+    // The repository: every version, the next tag too.
+    let body = json!({"image_id": bookworm_id, "scope": "repository", "kind": "not-affected",
+        "justification": "vulnerable_code_not_in_execute_path"});
+    assert_eq!(server.post(&ignore, admin, body).await.0, StatusCode::OK);
+    assert_eq!(summary_total().await, total - 2 * per_version);
+    assert_eq!(item().await["ignored"], true);
+    let scope = json!({"image_id": bookworm_id, "scope": "repository"});
+    assert_eq!(server.post(&unignore, admin, scope.clone()).await.0, StatusCode::OK);
+    assert_eq!(server.post(&unignore, admin, scope).await.0, StatusCode::NOT_FOUND, "taken back already");
+    assert_eq!(server.post(&unignore, admin, json!({"image_id": bookworm_id})).await.0, StatusCode::OK);
+    assert_eq!(summary_total().await, total);
+
+    // For every image until a time: it counts again once the time has passed.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let soon = soon.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (s, d) = server.post(&ignore, admin, json!({"expires_at": soon})).await;
+    assert_eq!((s, d["scope"].as_str(), d["active"].as_bool()), (StatusCode::OK, Some("all"), Some(true)), "{d}");
+    assert_eq!(summary_total().await, total - 2 * per_version);
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(summary_total().await, total, "the decision lapsed");
+    let (_, decisions) = server.get(&format!("/api/v1/vulnerabilities/{vuln}/ignores"), admin).await;
+    assert_eq!(
+        decisions.as_array().map(|d| (d.len(), d[0]["active"].as_bool())),
+        Some((1, Some(false))),
+        "{decisions}"
+    );
+
+    // Bad decisions are the caller's error.
+    for bad in [
+        json!({"kind": "maybe"}),
+        json!({"kind": "not-affected"}),
+        json!({"kind": "accepted-risk", "justification": "component_not_present"}),
+        json!({"expires_at": "2001-01-01T00:00:00Z"}),
+        json!({"expires_at": "tomorrow"}),
+        json!({"scope": "repository"}),
+        json!({"reason": "x".repeat(1001)}),
+    ] {
+        assert_eq!(server.post(&ignore, admin, bad.clone()).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let missing = json!({"image_id": "00000000-0000-0000-0000-000000000000"});
+    assert_eq!(server.post(&ignore, admin, missing).await.0, StatusCode::NOT_FOUND);
+
+    let (_, audit) = server.get("/api/v1/audit/records?limit=1000", admin).await;
+    let events: BTreeSet<&str> =
+        audit["items"].as_array().unwrap().iter().filter_map(|r| r["event_name"].as_str()).collect();
+    for event in ["ignoreImageVul", "cancelIgnoreImageVul", "ignoreVul"] {
+        assert!(events.contains(event), "{event} not audited: {events:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_new_database_is_noticed_and_stored_results_are_matched_again() {
     let extra = expected("team/extra:bookworm").await;
@@ -398,6 +525,8 @@ async fn a_new_database_is_noticed_and_stored_results_are_matched_again() {
                     (count(&items) == Some(0)).then_some(Value::Null)
                 })
                 .await;
+                let (_, summary) = server.get("/api/v1/vulnerabilities/summary?view=private", &admin).await;
+                assert_eq!(summary["total"], 0, "dropped findings stop counting: {summary}");
                 // And back: the first database's findings return, no image read again.
                 let scans_before = server.get("/api/v1/jobs?kind=scan-image", &admin).await.1["total"].clone();
                 std::fs::copy(&lab().vuln_db, &next).unwrap();
@@ -409,6 +538,8 @@ async fn a_new_database_is_noticed_and_stored_results_are_matched_again() {
                 })
                 .await;
                 assert_eq!(server.get("/api/v1/jobs?kind=scan-image", &admin).await.1["total"], scans_before);
+                let (_, summary) = server.get("/api/v1/vulnerabilities/summary?view=private", &admin).await;
+                assert!(summary["total"].as_u64().is_some_and(|n| n >= extra.vulns.len() as u64), "{summary}");
                 let (_, rematches) = server.get("/api/v1/jobs?kind=rematch", &admin).await;
                 assert_eq!(rematches["total"], 2, "{rematches}");
             }

@@ -13,8 +13,12 @@ use crate::client::ServerClient;
 
 /// Scan requests waiting at most; more are dropped (the server asks again).
 const QUEUE: usize = 8;
-/// An image is scanned once; one whose scan failed is tried again after this long.
+/// An image whose scan failed is tried again after this long.
 const RETRY_AFTER: Duration = Duration::from_secs(600);
+/// An image scanned and uploaded is scanned again only when the server still asks after
+/// this long: the server asks once more when a user wants a new scan, while a heartbeat
+/// answered just before the upload arrived must not start a second scan.
+const RESCAN_AFTER: Duration = Duration::from_secs(30);
 
 /// The scanner thread and the way to ask it for scans.
 pub struct LocalScanner {
@@ -57,7 +61,7 @@ fn run(client: &ServerClient, docker_host: Option<String>, requests: &Receiver<S
     let mut tried: HashMap<String, (Instant, bool)> = HashMap::new();
     while let Ok(id) = requests.recv() {
         match tried.get(&id) {
-            Some((_, true)) => continue,
+            Some((at, true)) if at.elapsed() < RESCAN_AFTER => continue,
             Some((at, false)) if at.elapsed() < RETRY_AFTER => continue,
             _ => {}
         }

@@ -39,6 +39,9 @@ impl Backend {
             (5, include_str!("../migrations/0005_cluster_kubeconfig.sql")),
             (6, include_str!("../migrations/0006_images.sql")),
             (7, include_str!("../migrations/0007_node_reenrol.sql")),
+            (8, include_str!("../migrations/0008_enrolment_caps.sql")),
+            (9, include_str!("../migrations/0009_image_findings.sql")),
+            (10, include_str!("../migrations/0010_vuln_ignores.sql")),
         ]
     }
 }

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::sql::{Bind, SqlStore, conflict_or, flag, now_ms, order_by};
-use crate::{PageReq, Result, StoreError};
+use crate::{FindingRow, PageReq, Result, StoreError, StoredFinding};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryRow {
@@ -156,11 +156,15 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
         report: &str,
         found: &FoundCounts,
         counts: &MatchCounts,
+        findings: &[FindingRow],
         db: &str,
     ) -> Result<()>;
     async fn result(&self, digest: &str) -> Result<Option<String>>;
-    /// Records a new match of a stored result.
-    async fn set_match(&self, digest: &str, counts: &MatchCounts, db: &str) -> Result<()>;
+    /// Records a new match of a stored result: its counts and its findings (those it no
+    /// longer reports are kept as gone).
+    async fn set_match(&self, digest: &str, counts: &MatchCounts, findings: &[FindingRow], db: &str) -> Result<()>;
+    /// Every finding of a digest, current and gone.
+    async fn findings(&self, digest: &str) -> Result<Vec<StoredFinding>>;
     /// Digests with a stored result matched against another database than `db`, at most `limit`.
     async fn digests_to_rematch(&self, db: &str, limit: u32) -> Result<Vec<String>>;
 }
@@ -256,7 +260,7 @@ fn entry_from(row: &AnyRow) -> Result<CatalogEntry> {
 }
 
 /// `LIKE` pattern for text anywhere, with the caller's wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let mut out = String::from("%");
     for c in text.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -567,6 +571,7 @@ impl ImageStore for SqlStore {
         report: &str,
         found: &FoundCounts,
         counts: &MatchCounts,
+        findings: &[FindingRow],
         db: &str,
     ) -> Result<()> {
         let _w = self.writing().await;
@@ -602,6 +607,7 @@ impl ImageStore for SqlStore {
         .bind(found.size)
         .execute(&mut *tx)
         .await?;
+        crate::findings::replace(&mut tx, digest, findings, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -613,21 +619,29 @@ impl ImageStore for SqlStore {
             .await?)
     }
 
-    async fn set_match(&self, digest: &str, counts: &MatchCounts, db: &str) -> Result<()> {
+    async fn set_match(&self, digest: &str, counts: &MatchCounts, findings: &[FindingRow], db: &str) -> Result<()> {
         let _w = self.writing().await;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE image_scans SET matched_db = $2, matched_at = $3, fix_asap = $4, can_delay = $5, no_need_now = $6 \
              WHERE digest = $1",
         )
         .bind(digest)
         .bind(db)
-        .bind(now_ms())
+        .bind(now)
         .bind(counts.fix_asap)
         .bind(counts.can_delay)
         .bind(counts.no_need_now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        crate::findings::replace(&mut tx, digest, findings, now).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn findings(&self, digest: &str) -> Result<Vec<StoredFinding>> {
+        self.findings_of(digest).await
     }
 
     async fn digests_to_rematch(&self, db: &str, limit: u32) -> Result<Vec<String>> {

@@ -8,23 +8,31 @@
 
 mod audit_chain;
 mod backend;
+mod enrolment;
+mod findings;
 mod images;
 mod jobs;
 mod migrate;
 mod records;
 pub mod scratch;
 mod sql;
+mod vuln_ignores;
+mod vuln_views;
 
 pub use audit_chain::{
     AuditKey, ChainProblem, Checkpoint, KEYED_PREFIX, chain_hash, is_keyed, keyed_chain_hash, verify_chain,
 };
 pub use backend::Backend;
+pub use enrolment::{Enrolment, EnrolmentStore};
+pub use findings::{FindingRow, StoredFinding};
 pub use images::{
     CatalogEntry, CatalogFilter, FoundCounts, ImageRow, ImageStore, MatchCounts, RegistryRow, ScanRow, VersionRow,
 };
 pub use jobs::{Claim, JobEnd, JobFilter, JobRow, JobStore, NewJob};
 pub use records::*;
 pub use sql::SqlStore;
+pub use vuln_ignores::{IgnoreRow, IgnoreStore};
+pub use vuln_views::{UrgencyTally, VersionTally, VulnFilter, VulnRow, VulnViews};
 
 use async_trait::async_trait;
 
@@ -63,6 +71,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn images(&self) -> &dyn ImageStore;
     /// The job queue, in the same database.
     fn jobs(&self) -> &dyn JobStore;
+    /// Enrolment tokens and the enrolment of nodes.
+    fn enrolment(&self) -> &dyn EnrolmentStore;
+    /// Vulnerabilities across images.
+    fn vuln_views(&self) -> &dyn VulnViews;
+    /// Decisions to ignore vulnerabilities.
+    fn ignores(&self) -> &dyn IgnoreStore;
 
     // Users
     async fn create_user(&self, user: &UserRow) -> Result<()>;
@@ -135,16 +149,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn update_cluster(&self, cluster: &ClusterRow) -> Result<()>;
     async fn delete_cluster(&self, id: &str) -> Result<bool>;
 
-    async fn create_enrolment_token(&self, token: &EnrolmentTokenRow) -> Result<()>;
-    async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()>;
-    async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>>;
-    /// Registers a node. When the cluster already has a node of that name, its credential
-    /// (and version, facts, enrolment time) is replaced only if `proof_hash` is that node's
-    /// current credential hash or an operator allowed its re-enrolment until at least
-    /// `now` ([`Store::allow_reenrol`]); otherwise nothing changes and the answer is
-    /// `None`. The check and the change are one statement, so two enrolments cannot both
-    /// take a name.
-    async fn enrol_node(&self, node: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>>;
     /// Lets the next enrolment under this node's name, until `until` (ms), replace it.
     /// Returns the node, `None` when there is no such node.
     async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>>;

@@ -29,6 +29,7 @@ pub struct SqlStore {
 const AUDIT_LOCK_KEY: i64 = 0x0061_7564_6974; // "audit"
 
 /// A value bound to a dynamically built query.
+#[derive(Debug, Clone)]
 pub(crate) enum Bind {
     Text(String),
     Int(i64),
@@ -153,7 +154,7 @@ fn cluster_from(row: &AnyRow) -> Result<ClusterRow> {
     })
 }
 
-fn node_from(row: &AnyRow) -> Result<NodeRow> {
+pub(crate) fn node_from(row: &AnyRow) -> Result<NodeRow> {
     Ok(NodeRow {
         id: row.try_get("id")?,
         cluster_id: row.try_get("cluster_id")?,
@@ -163,6 +164,7 @@ fn node_from(row: &AnyRow) -> Result<NodeRow> {
         facts: row.try_get("facts")?,
         enrolled_at: row.try_get("enrolled_at")?,
         last_heartbeat: row.try_get("last_heartbeat")?,
+        enrolment_token_id: row.try_get("enrolment_token_id")?,
     })
 }
 
@@ -401,6 +403,18 @@ impl Store for SqlStore {
     }
 
     fn jobs(&self) -> &dyn crate::JobStore {
+        self
+    }
+
+    fn enrolment(&self) -> &dyn crate::EnrolmentStore {
+        self
+    }
+
+    fn vuln_views(&self) -> &dyn crate::VulnViews {
+        self
+    }
+
+    fn ignores(&self) -> &dyn crate::IgnoreStore {
         self
     }
 
@@ -970,83 +984,6 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn create_enrolment_token(&self, t: &EnrolmentTokenRow) -> Result<()> {
-        let _w = self.writing().await;
-        sqlx::query(
-            "INSERT INTO enrolment_tokens (id, cluster_id, secret_hash, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&t.id)
-        .bind(&t.cluster_id)
-        .bind(&t.secret_hash)
-        .bind(t.created_at)
-        .bind(t.expires_at)
-        .bind(t.revoked_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| conflict_or(e, "enrolment token"))?;
-        Ok(())
-    }
-
-    async fn revoke_enrolment_tokens(&self, cluster_id: &str, now: i64) -> Result<()> {
-        let _w = self.writing().await;
-        sqlx::query("UPDATE enrolment_tokens SET revoked_at = $2 WHERE cluster_id = $1 AND revoked_at IS NULL")
-            .bind(cluster_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn enrolment_token(&self, secret_hash: &str) -> Result<Option<EnrolmentTokenRow>> {
-        let row = sqlx::query("SELECT * FROM enrolment_tokens WHERE secret_hash = $1")
-            .bind(secret_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| -> Result<EnrolmentTokenRow> {
-            Ok(EnrolmentTokenRow {
-                id: row.try_get("id")?,
-                cluster_id: row.try_get("cluster_id")?,
-                secret_hash: row.try_get("secret_hash")?,
-                created_at: row.try_get("created_at")?,
-                expires_at: row.try_get("expires_at")?,
-                revoked_at: row.try_get("revoked_at")?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn enrol_node(&self, n: &NodeRow, proof_hash: Option<&str>, now: i64) -> Result<Option<NodeRow>> {
-        let done = {
-            let _w = self.writing().await;
-            sqlx::query(
-                "INSERT INTO nodes (id, cluster_id, name, credential_hash, shield_version, facts, enrolled_at, \
-                 last_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (cluster_id, name) DO UPDATE SET credential_hash = EXCLUDED.credential_hash, \
-                 shield_version = EXCLUDED.shield_version, facts = EXCLUDED.facts, \
-                 enrolled_at = EXCLUDED.enrolled_at, last_heartbeat = EXCLUDED.last_heartbeat, reenrol_until = NULL \
-                 WHERE nodes.credential_hash = $9 OR nodes.reenrol_until >= $10",
-            )
-            .bind(&n.id)
-            .bind(&n.cluster_id)
-            .bind(&n.name)
-            .bind(&n.credential_hash)
-            .bind(&n.shield_version)
-            .bind(&n.facts)
-            .bind(n.enrolled_at)
-            .bind(n.last_heartbeat)
-            .bind(proof_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| conflict_or(e, "node credential"))?
-        };
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        self.node_by_credential(&n.credential_hash).await?.ok_or_else(|| StoreError::NotFound("node".into())).map(Some)
     }
 
     async fn allow_reenrol(&self, node_id: &str, until: i64) -> Result<Option<NodeRow>> {

@@ -89,7 +89,26 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         images.set_scan_state("sha256:aa", "scanning", "").await.unwrap();
         let found_counts = FoundCounts { malware: 1, secrets: 2, baseline_failed: 3, packages: 40, size: 100 };
         let counts = MatchCounts { fix_asap: 5, can_delay: 6, no_need_now: 7 };
-        images.store_result("sha256:aa", "report-text", &found_counts, &counts, "db-1").await.unwrap();
+        let finding = |id: &str, urgency: &str| FindingRow {
+            vuln_id: id.into(),
+            vulnerability: format!("CVE-{id}"),
+            cves: vec![format!("CVE-{id}")],
+            package: "openssl".into(),
+            package_type: "deb".into(),
+            purl: "pkg:deb/debian/openssl@3.0.1".into(),
+            installed_version: "3.0.1".into(),
+            fixed_version: String::new(),
+            urgency: urgency.into(),
+            layer: "sha256:l1".into(),
+        };
+        // The same finding twice (a package seen at two paths) is kept once.
+        let first = [finding("DSA-1", "fix-asap"), finding("DSA-2", "can-delay"), finding("DSA-1", "fix-asap")];
+        images.store_result("sha256:aa", "report-text", &found_counts, &counts, &first, "db-1").await.unwrap();
+        let kept = images.findings("sha256:aa").await.unwrap();
+        assert_eq!(kept.iter().map(|f| f.finding.vuln_id.as_str()).collect::<Vec<_>>(), ["DSA-1", "DSA-2"]);
+        assert!(kept.iter().all(|f| f.gone_at.is_none()));
+        assert_eq!(kept[0].finding, first[0]);
+        let dsa1_first_seen = kept[0].first_seen;
         let done = CatalogFilter { status: Some("completed".into()), ..Default::default() };
         let (rows, total) = images.list_catalog(&done, &PageReq::default()).await.unwrap();
         assert_eq!(total, 2);
@@ -105,7 +124,21 @@ async fn catalogue_versions_share_one_scan_per_digest() {
 
         // A new database: the digest is to be matched again, then it is not.
         assert_eq!(images.digests_to_rematch("db-2", 10).await.unwrap(), ["sha256:aa"]);
-        images.set_match("sha256:aa", &MatchCounts::default(), "db-2").await.unwrap();
+        // It drops DSA-2 and finds DSA-3: DSA-2 keeps its history, marked gone.
+        let second = [finding("DSA-1", "can-delay"), finding("DSA-3", "no-need-now")];
+        images.set_match("sha256:aa", &MatchCounts::default(), &second, "db-2").await.unwrap();
+        let kept = images.findings("sha256:aa").await.unwrap();
+        let state: Vec<(&str, &str, bool)> = kept
+            .iter()
+            .map(|f| (f.finding.vuln_id.as_str(), f.finding.urgency.as_str(), f.gone_at.is_some()))
+            .collect();
+        assert_eq!(
+            state,
+            [("DSA-1", "can-delay", false), ("DSA-2", "can-delay", true), ("DSA-3", "no-need-now", false)]
+        );
+        assert_eq!(kept[0].first_seen, dsa1_first_seen, "first seen is kept");
+        assert!(kept[1].gone_at.is_some_and(|t| t >= kept[1].last_seen));
+        assert!(images.findings("sha256:none").await.unwrap().is_empty());
         assert!(images.digests_to_rematch("db-2", 10).await.unwrap().is_empty());
         assert_eq!(images.scan("sha256:aa").await.unwrap().unwrap().fix_asap, 0);
 
@@ -118,6 +151,171 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         assert_eq!(images.list_catalog(&all, &PageReq::default()).await.unwrap().1, 0);
         // The result stays for any other image that names the digest.
         assert!(images.result("sha256:aa").await.unwrap().is_some());
+    })
+    .await;
+}
+
+fn finding(id: &str, package: &str, urgency: &str) -> FindingRow {
+    FindingRow {
+        vuln_id: id.into(),
+        vulnerability: format!("CVE-{id}"),
+        cves: vec![format!("CVE-2024-{id}")],
+        package: package.into(),
+        package_type: "deb".into(),
+        purl: format!("pkg:deb/debian/{package}@1"),
+        installed_version: "1".into(),
+        fixed_version: "2".into(),
+        urgency: urgency.into(),
+        layer: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn vulnerability_views_add_up_the_current_findings_of_each_version() {
+    each_backend(|s, _| async move {
+        let images = s.images();
+        images.create_registry(&registry("r1", "harbor")).await.unwrap();
+        let app = images.upsert_image(&image("i1", "r1", "team/app")).await.unwrap();
+        let db = images.upsert_image(&image("i2", "r1", "team/db")).await.unwrap();
+        let local =
+            images.upsert_image(&ImageRow { kind: "local".into(), ..image("i3", "", "team/app") }).await.unwrap();
+        // Two tags of one digest, another digest, and a local image of the first digest.
+        images.upsert_version(&version("v1", &app.id, "1.0", "sha256:aa")).await.unwrap();
+        images.upsert_version(&version("v2", &app.id, "latest", "sha256:aa")).await.unwrap();
+        images.upsert_version(&version("v3", &db.id, "15", "sha256:bb")).await.unwrap();
+        images.upsert_version(&version("v4", &local.id, "1.0", "sha256:aa")).await.unwrap();
+        let none = MatchCounts::default();
+        let found = FoundCounts::default();
+        let aa = [finding("DSA-1", "openssl", "fix-asap"), finding("DSA-2", "zlib", "can-delay")];
+        images.store_result("sha256:aa", "r", &found, &none, &aa, "db").await.unwrap();
+        let bb = [
+            finding("DSA-1", "libssl3", "can-delay"),
+            finding("DSA-3", "bash", "no-need-now"),
+            finding("DSA-4", "curl", "fix-asap"),
+        ];
+        images.store_result("sha256:bb", "r", &found, &none, &bb, "db").await.unwrap();
+
+        let views = s.vuln_views();
+        let (counts, top) = views.vuln_summary("private", 5, 0).await.unwrap();
+        assert_eq!(counts, UrgencyTally { fix_asap: 3, can_delay: 3, no_need_now: 1 }, "each version counts");
+        let top: Vec<(&str, i64)> = top.iter().map(|t| (t.tag.as_str(), t.counts.total())).collect();
+        assert_eq!(top, [("15", 3), ("1.0", 2), ("latest", 2)]);
+        let (counts, top) = views.vuln_summary("local", 5, 0).await.unwrap();
+        assert_eq!((counts.total(), top.len()), (2, 1));
+        assert_eq!(views.vuln_summary("official", 5, 0).await.unwrap().0, UrgencyTally::default());
+
+        let private = VulnFilter { kind: "private".into(), ..Default::default() };
+        let (rows, total) = views.vuln_list(&private, &PageReq::default(), 0).await.unwrap();
+        assert_eq!(total, 4);
+        let first = &rows[0];
+        assert_eq!(
+            (first.vuln_id.as_str(), first.urgency.as_str(), first.affected_versions, first.packages.clone()),
+            ("DSA-1", "fix-asap", 3, vec!["libssl3".to_string(), "openssl".to_string()]),
+            "the most affected first, at its most urgent"
+        );
+        let urgent = VulnFilter { urgency: Some("fix-asap".into()), ..private.clone() };
+        let ids = |rows: Vec<VulnRow>| rows.into_iter().map(|r| r.vuln_id).collect::<Vec<_>>();
+        assert_eq!(ids(views.vuln_list(&urgent, &PageReq::default(), 0).await.unwrap().0), ["DSA-1", "DSA-4"]);
+        let curl = VulnFilter { text: Some("CURL".into()), ..private.clone() };
+        assert_eq!(ids(views.vuln_list(&curl, &PageReq::default(), 0).await.unwrap().0), ["DSA-4"]);
+        let cve = VulnFilter { text: Some("cve-2024-dsa-3".into()), ..private.clone() };
+        assert_eq!(ids(views.vuln_list(&cve, &PageReq::default(), 0).await.unwrap().0), ["DSA-3"]);
+        let by_id = PageReq { limit: 2, offset: 1, sort: Some("id".into()), descending: false };
+        let (rows, total) = views.vuln_list(&private, &by_id, 0).await.unwrap();
+        assert_eq!((ids(rows), total), (vec!["DSA-2".to_string(), "DSA-3".to_string()], 4));
+
+        // A new match of sha256:bb drops DSA-4: it stops counting everywhere.
+        images.set_match("sha256:bb", &none, &bb[..2], "db-2").await.unwrap();
+        let (counts, _) = views.vuln_summary("private", 5, 0).await.unwrap();
+        assert_eq!(counts, UrgencyTally { fix_asap: 2, can_delay: 3, no_need_now: 1 });
+        assert_eq!(ids(views.vuln_list(&urgent, &PageReq::default(), 0).await.unwrap().0), ["DSA-1"]);
+    })
+    .await;
+}
+
+fn decision(vuln_id: &str, scope: &str, subject: &str) -> IgnoreRow {
+    IgnoreRow {
+        id: format!("{vuln_id}-{scope}-{subject}"),
+        vuln_id: vuln_id.into(),
+        scope: scope.into(),
+        subject: subject.into(),
+        kind: "accepted-risk".into(),
+        justification: String::new(),
+        reason: "tested".into(),
+        author: "alice".into(),
+        created_at: 1,
+        expires_at: None,
+        until_fixed: false,
+    }
+}
+
+#[tokio::test]
+async fn ignored_findings_stop_counting_and_stay_listed_until_the_decision_lapses() {
+    each_backend(|s, _| async move {
+        let images = s.images();
+        images.create_registry(&registry("r1", "harbor")).await.unwrap();
+        let app = images.upsert_image(&image("i1", "r1", "team/app")).await.unwrap();
+        images.upsert_version(&version("v1", &app.id, "1.0", "sha256:aa")).await.unwrap();
+        images.upsert_version(&version("v2", &app.id, "2.0", "sha256:bb")).await.unwrap();
+        let (none, found) = (MatchCounts::default(), FoundCounts::default());
+        let mut fixed = finding("DSA-2", "zlib", "can-delay");
+        fixed.fixed_version = String::new();
+        let aa = [finding("DSA-1", "openssl", "fix-asap"), fixed.clone()];
+        images.store_result("sha256:aa", "r", &found, &none, &aa, "db").await.unwrap();
+        images
+            .store_result("sha256:bb", "r", &found, &none, &[finding("DSA-1", "openssl", "fix-asap")], "db")
+            .await
+            .unwrap();
+        let (views, ignores) = (s.vuln_views(), s.ignores());
+        let total = |now: i64| async move { views.vuln_summary("private", 5, now).await.unwrap().0.total() };
+        let private = VulnFilter { kind: "private".into(), ..Default::default() };
+        let dsa1 = |now: i64| {
+            let private = private.clone();
+            async move {
+                let (rows, _) = views.vuln_list(&private, &PageReq::default(), now).await.unwrap();
+                let r = rows.into_iter().find(|r| r.vuln_id == "DSA-1").unwrap();
+                (r.affected_versions, r.ignored_versions)
+            }
+        };
+        assert_eq!((total(10).await, dsa1(10).await), (3, (2, 0)));
+
+        // One version, then the whole repository; the decision is replaced, not doubled.
+        ignores.put_ignore(&decision("DSA-1", "version", "v1")).await.unwrap();
+        assert_eq!((total(10).await, dsa1(10).await), (2, (1, 1)));
+        let counts = views.version_counts(&["v1".into(), "v2".into()], 10).await.unwrap();
+        assert_eq!(counts.iter().map(|(v, t)| (v.as_str(), t.total())).collect::<Vec<_>>(), [("v1", 1), ("v2", 1)]);
+        ignores.put_ignore(&decision("DSA-1", "repository", &app.id)).await.unwrap();
+        assert_eq!((total(10).await, dsa1(10).await), (1, (0, 2)));
+        let mut again = decision("DSA-1", "repository", &app.id);
+        again.reason = "still".into();
+        assert_eq!(ignores.put_ignore(&again).await.unwrap().reason, "still");
+        assert_eq!(ignores.list_ignores(Some("DSA-1"), 100).await.unwrap().len(), 2);
+        assert_eq!(ignores.ignores_for(&app.id, "v2").await.unwrap().len(), 1, "the repository's decision only");
+        assert!(ignores.remove_ignore("DSA-1", "repository", &app.id).await.unwrap().is_some());
+        assert!(ignores.remove_ignore("DSA-1", "repository", &app.id).await.unwrap().is_none());
+        assert_eq!((total(10).await, dsa1(10).await), (2, (1, 1)));
+
+        // For every image, until a time: it counts again once the time has come.
+        let mut until = decision("DSA-2", "all", "");
+        until.expires_at = Some(100);
+        ignores.put_ignore(&until).await.unwrap();
+        assert_eq!(total(99).await, 1);
+        assert_eq!(total(100).await, 2, "the decision lapsed");
+        // Until a fix is available: a finding with a fixed version counts.
+        let mut until_fixed = decision("DSA-1", "all", "");
+        until_fixed.until_fixed = true;
+        ignores.put_ignore(&until_fixed).await.unwrap();
+        assert_eq!(dsa1(10).await, (1, 1), "only v1's own decision: v2's DSA-1 has a fixed version");
+        images
+            .set_match(
+                "sha256:bb",
+                &none,
+                &[FindingRow { fixed_version: String::new(), ..finding("DSA-1", "openssl", "fix-asap") }],
+                "db-2",
+            )
+            .await
+            .unwrap();
+        assert_eq!(dsa1(10).await, (0, 2), "v1's own decision and the until-fixed one on v2");
     })
     .await;
 }

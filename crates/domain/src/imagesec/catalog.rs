@@ -91,13 +91,33 @@ impl ImageSecurity {
         };
         let (rows, total) = self.store.images().list_catalog(&filter, page).await?;
         let policies = all_policies(self.store.as_ref()).await?;
-        Ok((rows.iter().map(|e| to_api(e, &policies)).collect(), total))
+        let mut items: Vec<ImageVersion> = rows.iter().map(|e| to_api(e, &policies)).collect();
+        self.count_findings(&mut items).await?;
+        Ok((items, total))
     }
 
     pub async fn image_version(&self, id: &str) -> Result<ImageVersion> {
         let entry = self.entry(id).await?;
         let policies = all_policies(self.store.as_ref()).await?;
-        Ok(to_api(&entry, &policies))
+        let mut items = [to_api(&entry, &policies)];
+        self.count_findings(&mut items).await?;
+        let [item] = items;
+        Ok(item)
+    }
+
+    /// Sets the counts of scanned versions from their current findings, less those a
+    /// decision ignores, as the views across images count them.
+    async fn count_findings(&self, items: &mut [ImageVersion]) -> Result<()> {
+        let scanned: Vec<String> = items.iter().filter(|i| i.scanned_at.is_some()).map(|i| i.id.clone()).collect();
+        let tallies = self.store.vuln_views().version_counts(&scanned, crate::now_ms()).await?;
+        let u = |x: i64| u64::try_from(x).unwrap_or(0);
+        for item in items.iter_mut().filter(|i| i.scanned_at.is_some()) {
+            let t = tallies.iter().find(|(id, _)| *id == item.id).map(|(_, t)| *t).unwrap_or_default();
+            item.urgency_counts =
+                UrgencyCounts { fix_asap: u(t.fix_asap), can_delay: u(t.can_delay), no_need_now: u(t.no_need_now) };
+            item.vulnerability_count = u(t.total());
+        }
+        Ok(())
     }
 
     pub(crate) async fn entry(&self, id: &str) -> Result<CatalogEntry> {

@@ -3,10 +3,14 @@
 //! scan it with its own engine, and keeps the uploaded report like any other scan (its
 //! vulnerabilities are matched here).
 
+use std::collections::HashMap;
+
 use api::shield::{LocalImage, LocalScan};
-use store::{ImageRow, VersionRow};
+use store::{ImageRow, JobFilter, JobRow, VersionRow};
 
 use super::{ImageKind, ImageSecurity, organisation_of, scanning};
+use crate::jobs::JobKind;
+use crate::jobs::worker::Outcome;
 use crate::{DomainError, Result, now_ms};
 
 /// Most images a node reports.
@@ -100,8 +104,12 @@ impl ImageSecurity {
         for chunk in digests.chunks(1000) {
             scans.extend(store.scans(chunk).await?.into_iter().map(|s| (s.digest.clone(), s)));
         }
+        let requested = self.rescans_requested().await?;
         for (image, digest) in named.iter().zip(&digests) {
+            let scanned_at = scans.get(digest).and_then(|s| s.scanned_at);
             match scans.get(digest) {
+                // A user asked for a new scan after the last one.
+                _ if requested.get(digest).is_some_and(|&at| scanned_at.is_none_or(|t| t < at)) => {}
                 None => store.set_scan_state(digest, "scanning", "").await?,
                 Some(s) if s.scanned_at.is_none() && s.status == "scanning" => {}
                 Some(s) if s.scanned_at.is_none() && now - s.updated_at > SCAN_RETRY_MS => {
@@ -112,6 +120,24 @@ impl ImageSecurity {
             return Ok(vec![image.id.clone()]);
         }
         Ok(Vec::new())
+    }
+
+    /// The digests a user asked to scan again (`scan-local` jobs not finished yet), with
+    /// when they asked.
+    async fn rescans_requested(&self) -> Result<HashMap<String, i64>> {
+        let jobs = self.store.jobs();
+        let mut out = HashMap::new();
+        for state in ["queued", "running"] {
+            let filter =
+                JobFilter { kind: Some(JobKind::ScanLocal.as_str().into()), state: Some(state.into()), subject: None };
+            let filter = &filter;
+            let rows = crate::every(None, |p| async move { jobs.list_jobs(filter, &p).await }).await?;
+            for j in rows {
+                let at = out.entry(j.subject).or_insert(j.created_at);
+                *at = (*at).min(j.created_at);
+            }
+        }
+        Ok(out)
     }
 
     /// Keeps a scan a node made of one of the images it reported; returns the digest it
@@ -132,6 +158,24 @@ impl ImageSecurity {
         let digest = digest_of(image);
         scanning::store_report(self, &digest, report).await.map_err(DomainError::Unavailable)?;
         Ok(digest)
+    }
+}
+
+/// A `scan-local` job: done once a scan of its digest newer than the request arrived.
+pub(crate) async fn wait_for_upload(service: &ImageSecurity, job: &JobRow) -> Outcome {
+    match service.store.images().scan(&job.subject).await {
+        Ok(Some(s)) if s.scanned_at.is_some_and(|t| t >= job.created_at) => Outcome::Done,
+        Ok(_) => Outcome::Wait("waiting for a node that holds the image to upload its scan".into()),
+        Err(e) => Outcome::Retry(e.to_string()),
+    }
+}
+
+/// A requested scan that no node uploaded: an image scanned before keeps its result.
+pub(crate) async fn rescan_failed(service: &ImageSecurity, digest: &str, error: &str) -> store::Result<()> {
+    let images = service.store.images();
+    match images.scan(digest).await? {
+        Some(s) if s.scanned_at.is_some() => images.set_scan_state(digest, "completed", "").await,
+        _ => images.set_scan_state(digest, "failed", error).await,
     }
 }
 

@@ -7,11 +7,13 @@
 //! computed again when the database changes, never by reading the image again.
 
 pub mod catalog;
+pub mod ignores;
 pub mod local;
 pub mod registries;
 pub mod report;
 pub mod results;
 pub mod scanning;
+pub mod views;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -157,6 +159,7 @@ impl ImageSecurity {
             JobKind::ScanImage => scanning::run_scan(self, &job.subject, cancel).await,
             JobKind::SyncRegistry => registries::run_sync(self, &job.subject).await,
             JobKind::Rematch => results::run_rematch(self, cancel).await,
+            JobKind::ScanLocal => local::wait_for_upload(self, job).await,
         }
     }
 
@@ -164,6 +167,7 @@ impl ImageSecurity {
     pub async fn job_failed(&self, job: &JobRow, error: &str) {
         let recorded = match JobKind::parse(&job.kind) {
             Some(JobKind::ScanImage) => self.store.images().set_scan_state(&job.subject, "failed", error).await,
+            Some(JobKind::ScanLocal) => local::rescan_failed(self, &job.subject, error).await,
             Some(JobKind::SyncRegistry) => {
                 self.store.images().set_registry_sync(&job.subject, "failed", error, Some(crate::now_ms())).await
             }

@@ -11,7 +11,7 @@ use super::catalog::{all_policies, policy_match, policy_names, to_api};
 use super::{ImageSecurity, results};
 use crate::{DomainError, Result};
 
-fn serde_text<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn serde_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -57,8 +57,15 @@ impl ImageSecurity {
         let mut image = to_api(&entry, &policies);
         let findings = report.vulnerabilities.as_ref().map(|v| v.findings.as_slice()).unwrap_or_default();
         let live: Vec<_> = findings.iter().filter(|f| !f.ignored).collect();
+        // Decisions to ignore (for all images, this repository or this version): such
+        // findings stay listed, marked, and stop counting.
+        let decisions = self.store.ignores().ignores_for(&entry.image.id, &entry.version.id).await?;
+        let now = crate::now_ms();
+        let decided = |f: &vulndb::Finding| {
+            decisions.iter().any(|g| g.vuln_id == f.id && g.covers(f.fixed_version.as_deref().unwrap_or(""), now))
+        };
         let mut counts = UrgencyCounts::default();
-        for f in &live {
+        for f in live.iter().filter(|f| !decided(f)) {
             match f.urgency {
                 vulndb::Urgency::FixAsap => counts.fix_asap += 1,
                 vulndb::Urgency::CanDelay => counts.can_delay += 1,
@@ -93,6 +100,7 @@ impl ImageSecurity {
                 severity: f.severity.clone(),
                 published: f.published.clone(),
                 description: f.description.clone(),
+                ignored: decided(f),
             })
             .collect();
         let mut per_package: HashMap<(String, String), Vec<String>> = HashMap::new();

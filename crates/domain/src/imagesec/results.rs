@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use scan::Report;
 use scan::vulns::VulnReport;
-use store::{FoundCounts, MatchCounts};
+use store::{FindingRow, FoundCounts, MatchCounts};
 
 use super::ImageSecurity;
 use crate::jobs::worker::Outcome;
@@ -41,17 +41,41 @@ pub fn counts(v: &VulnReport) -> MatchCounts {
     }
 }
 
+/// What a match found, as the store keeps it (the views across images read these).
+pub fn findings(v: &VulnReport) -> Vec<FindingRow> {
+    v.findings
+        .iter()
+        .map(|f| FindingRow {
+            vuln_id: f.id.clone(),
+            vulnerability: f.vulnerability.clone(),
+            cves: f.cves.clone(),
+            package: f.package.clone(),
+            package_type: super::report::serde_text(&f.package_type),
+            purl: f.purl.clone(),
+            installed_version: f.installed_version.clone(),
+            fixed_version: f.fixed_version.clone().unwrap_or_default(),
+            urgency: f.urgency.as_str().to_owned(),
+            layer: f.layer_digest.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A match's counts and findings.
+pub fn matched(v: &VulnReport) -> (MatchCounts, Vec<FindingRow>) {
+    (counts(v), findings(v))
+}
+
 /// Matches one stored digest against `db` and records the counts.
 async fn rematch_one(service: &ImageSecurity, digest: &str, db: &Arc<Loaded>) -> Result<(), String> {
     let Some(stored) = service.store.images().result(digest).await.map_err(|e| e.to_string())? else {
         return Ok(());
     };
     let db2 = db.clone();
-    let counts =
-        tokio::task::spawn_blocking(move || scan::packed::unpack(&stored).map(|r| counts(&match_report(&r, &db2))))
+    let (counts, findings) =
+        tokio::task::spawn_blocking(move || scan::packed::unpack(&stored).map(|r| matched(&match_report(&r, &db2))))
             .await
             .map_err(|e| e.to_string())??;
-    service.store.images().set_match(digest, &counts, &db.version).await.map_err(|e| e.to_string())
+    service.store.images().set_match(digest, &counts, &findings, &db.version).await.map_err(|e| e.to_string())
 }
 
 /// The rematch job: every stored result matched against another database than the

@@ -15,18 +15,20 @@ use crate::{DomainError, Result};
 
 impl ImageSecurity {
     /// Queues a scan of a catalogue version's digest (a manual scan runs before any
-    /// scheduled work); returns the job's id.
+    /// scheduled work); returns the job's id. A local image is scanned by the shield of a
+    /// node that holds it: the job asks the nodes and waits for the upload.
     pub async fn request_scan(&self, version_id: &str, by: &str) -> Result<String> {
         let entry = self.store.images().version(version_id).await?.ok_or_else(|| {
             DomainError::NotFound(format!("image {:?}", version_id.chars().take(80).collect::<String>()))
         })?;
-        if ImageKind::parse(&entry.image.kind) == Some(ImageKind::Local) {
-            return Err(DomainError::Conflict(
-                "local images are scanned by the shield of a node that holds them".into(),
-            ));
+        let kind = match ImageKind::parse(&entry.image.kind) {
+            Some(ImageKind::Local) => JobKind::ScanLocal,
+            _ => JobKind::ScanImage,
+        };
+        let (job, new) = enqueue(self.store.as_ref(), kind, &entry.version.digest, Priority::Manual, by).await?;
+        if new && kind == JobKind::ScanLocal {
+            self.store.images().set_scan_state(&entry.version.digest, "scanning", "").await?;
         }
-        let (job, _) =
-            enqueue(self.store.as_ref(), JobKind::ScanImage, &entry.version.digest, Priority::Manual, by).await?;
         Ok(job)
     }
 }
@@ -134,14 +136,20 @@ async fn scan_entry(service: &ImageSecurity, entry: &CatalogEntry, digest: &str,
 pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: scan::Report) -> Result<(), String> {
     report.vulnerabilities = None;
     let found = results::found(&report);
-    let (counts, db, encoded) = {
+    let ((counts, findings), db, encoded) = {
         let db = service.vulns.current().ok();
         tokio::task::spawn_blocking(move || {
-            let counts = db.as_ref().map(|db| results::counts(&results::match_report(&report, db))).unwrap_or_default();
-            scan::packed::pack(&report).map(|e| (counts, db.map(|d| d.version).unwrap_or_default(), e))
+            let matched =
+                db.as_ref().map(|db| results::matched(&results::match_report(&report, db))).unwrap_or_default();
+            scan::packed::pack(&report).map(|e| (matched, db.map(|d| d.version).unwrap_or_default(), e))
         })
         .await
         .map_err(|e| e.to_string())??
     };
-    service.store.images().store_result(digest, &encoded, &found, &counts, &db).await.map_err(|e| e.to_string())
+    service
+        .store
+        .images()
+        .store_result(digest, &encoded, &found, &counts, &findings, &db)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -17,16 +17,20 @@ pub enum JobKind {
     SyncRegistry,
     /// Match stored inventories against the current database; subject: its version.
     Rematch,
+    /// Wait for a node that holds a local image to upload a new scan of it (the node's
+    /// shield scans it with its own engine); subject: the digest.
+    ScanLocal,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::ScanImage, JobKind::SyncRegistry, JobKind::Rematch];
+    pub const ALL: [JobKind; 4] = [JobKind::ScanImage, JobKind::SyncRegistry, JobKind::Rematch, JobKind::ScanLocal];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::ScanImage => "scan-image",
             JobKind::SyncRegistry => "sync-registry",
             JobKind::Rematch => "rematch",
+            JobKind::ScanLocal => "scan-local",
         }
     }
 
@@ -39,6 +43,8 @@ impl JobKind {
         match self {
             JobKind::ScanImage | JobKind::SyncRegistry => 3,
             JobKind::Rematch => 5,
+            // Looked at every LOCAL_POLL_MS: half an hour.
+            JobKind::ScanLocal => 120,
         }
     }
 }
@@ -118,6 +124,9 @@ pub fn to_api(j: &JobRow) -> api::images::Job {
         finished_at: j.finished_at.map(crate::rfc3339),
     }
 }
+
+/// How often a `scan-local` job looks whether the node's upload arrived.
+pub const LOCAL_POLL_MS: i64 = 15_000;
 
 /// Delay before attempt `attempts + 1` of a job that failed: 30 s, 60 s, 120 s, … at most 1 h.
 pub fn backoff_ms(attempts: i64) -> i64 {

@@ -45,6 +45,9 @@ pub enum Outcome {
     Retry(String),
     /// Trying again would fail the same way.
     Fatal(String),
+    /// Waiting for something outside the worker (a node's upload): look again after
+    /// `LOCAL_POLL_MS`, with this note as the job's state.
+    Wait(String),
     Cancelled,
 }
 
@@ -137,6 +140,10 @@ async fn run_job(service: &Arc<ImageSecurity>, owner: &str, job: JobRow, lease: 
         Outcome::Retry(e) if job.attempts < job.max_attempts => {
             JobEnd::Retry { at: crate::now_ms() + backoff_ms(job.attempts), error: e.clone() }
         }
+        Outcome::Wait(note) if job.attempts < job.max_attempts => {
+            JobEnd::Retry { at: crate::now_ms() + super::LOCAL_POLL_MS, error: note.clone() }
+        }
+        Outcome::Wait(_) => JobEnd::Failed { error: "no node that holds the image uploaded its scan in time".into() },
         Outcome::Retry(e) | Outcome::Fatal(e) => JobEnd::Failed { error: e.clone() },
     };
     if let JobEnd::Failed { error } = &end {

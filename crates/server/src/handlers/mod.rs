@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod authorization;
 pub mod clusters;
+pub mod enrolment;
 pub mod events;
 pub mod groups;
 pub mod housekeeping;
@@ -18,6 +19,7 @@ pub mod registries;
 pub mod session;
 pub mod shield;
 pub mod users;
+pub mod vulnerabilities;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};

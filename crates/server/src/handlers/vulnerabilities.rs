@@ -1,0 +1,67 @@
+//! Vulnerabilities across images (SPEC 3.1–3.3): per view (local, private, official), the
+//! findings per urgency with the TOP 5 versions, and the list by vulnerability.
+
+use api::vulns::{IgnoreDecision, IgnoreRequest, UnignoreRequest, ViewQuery, VulnItem, VulnListQuery, VulnSummary};
+use api::{Page, PageQuery};
+use axum::Extension;
+use axum::extract::State;
+
+use super::{Json, Path, Query, page, page_of, user_of};
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// A view's findings per urgency (each image version counts its findings) and its five
+/// most affected versions.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities/summary", tag = "image-security", params(ViewQuery),
+    responses((status = 200, body = VulnSummary)))]
+pub async fn summary(State(st): State<AppState>, Query(q): Query<ViewQuery>) -> ApiResult<Json<VulnSummary>> {
+    Ok(Json(st.images.vuln_summary(&q.view).await?))
+}
+
+/// A view's vulnerabilities, most widespread first; filter by urgency, search by id, CVE
+/// or software.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities", tag = "image-security", params(VulnListQuery, PageQuery),
+    responses((status = 200, body = Page<VulnItem>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Query(q): Query<VulnListQuery>,
+    Query(pq): Query<PageQuery>,
+) -> ApiResult<Json<Page<VulnItem>>> {
+    let p = page(&pq, &["affected_images", "id", "urgency"])?;
+    let (items, total) = st.images.vuln_list(&q, &p).await?;
+    Ok(Json(page_of(items, total, &p)))
+}
+
+/// Ignore a vulnerability for all images (no `image_id`), one image version, or every
+/// version of its repository (`"scope": "repository"`). It stops counting and stays listed,
+/// marked. A decision of the same scope is replaced.
+#[utoipa::path(post, path = "/api/v1/vulnerabilities/{id}/ignore", tag = "image-security",
+    params(("id" = String, Path)), request_body = IgnoreRequest, responses((status = 200, body = IgnoreDecision)))]
+pub async fn ignore(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(body): Json<IgnoreRequest>,
+) -> ApiResult<Json<IgnoreDecision>> {
+    let user = user_of(&caller)?;
+    Ok(Json(st.images.ignore(&id, &body, &user.user.name).await?))
+}
+
+/// Take back a decision to ignore, made with the same `image_id` and `scope`.
+#[utoipa::path(post, path = "/api/v1/vulnerabilities/{id}/unignore", tag = "image-security",
+    params(("id" = String, Path)), request_body = UnignoreRequest, responses((status = 200, body = IgnoreDecision)))]
+pub async fn unignore(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<UnignoreRequest>,
+) -> ApiResult<Json<IgnoreDecision>> {
+    Ok(Json(st.images.unignore(&id, &body).await?))
+}
+
+/// The decisions to ignore a vulnerability, in force or lapsed.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities/{id}/ignores", tag = "image-security",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<IgnoreDecision>)))]
+pub async fn decisions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<IgnoreDecision>>> {
+    Ok(Json(st.images.decisions(&id).await?))
+}
