@@ -62,6 +62,8 @@ pub struct VulnItem {
     pub affected_images: u64,
     /// Image versions that have it but ignore it.
     pub ignored_images: u64,
+    /// Image versions that ever had it, in a scan or match kept in history.
+    pub ever_affected_images: u64,
     /// The software it was found in.
     pub packages: Vec<String>,
     /// Every affected version ignores it: it no longer counts.
@@ -134,4 +136,64 @@ pub struct IgnoreDecision {
     pub until_fixed: bool,
     /// False once `expires_at` passed.
     pub active: bool,
+}
+
+/// A CVE as the vulnerability database describes it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CveDetail {
+    pub id: String,
+    pub cvss_score: Option<f64>,
+    pub cvss_vector: Option<String>,
+    pub severity: Option<String>,
+    /// When it was disclosed (RFC 3339 date).
+    pub published: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub references: Vec<String>,
+}
+
+/// The software of one version a vulnerability is found in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AffectedSoftware {
+    pub package: String,
+    pub installed_version: String,
+    /// Empty when no fix is known.
+    pub fixed_version: String,
+    pub urgency: String,
+}
+
+/// One affected version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AffectedVersion {
+    /// The version's id (as in `/api/v1/images/{id}`).
+    pub image_id: String,
+    pub tag: String,
+    pub size: u64,
+    pub software: Vec<AffectedSoftware>,
+    /// A decision ignores it for this version.
+    pub ignored: bool,
+}
+
+/// One affected image (repository) with its affected versions.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AffectedImage {
+    pub repository: String,
+    pub organisation: String,
+    pub affected_versions: u64,
+    pub versions: Vec<AffectedVersion>,
+}
+
+/// A vulnerability's page: what it is and where it is in a view.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VulnDetail {
+    pub id: String,
+    pub view: String,
+    pub cves: Vec<CveDetail>,
+    /// Its most urgent current finding's urgency in the view.
+    pub urgency: Option<String>,
+    /// What to do, with a link when the data has one.
+    pub solution: String,
+    pub link: Option<String>,
+    pub images: Vec<AffectedImage>,
+    pub decisions: Vec<IgnoreDecision>,
 }

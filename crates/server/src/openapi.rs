@@ -69,6 +69,7 @@ use crate::routes::{self, Guard};
         vulnerabilities::ignore,
         vulnerabilities::unignore,
         vulnerabilities::decisions,
+        vulnerabilities::get_one,
         quotas::summary,
         quotas::list,
         quotas::purchase,

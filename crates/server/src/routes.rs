@@ -287,6 +287,7 @@ pub fn all() -> Vec<Route> {
         r(M::GET, "/api/v1/vulnerabilities/{id}/ignores", Action(A::ImageSecureGet), || {
             get(vulnerabilities::decisions)
         }),
+        r(M::GET, "/api/v1/vulnerabilities/{id}", Action(A::ImageSecureGet), || get(vulnerabilities::get_one)),
         w_image(
             M::POST,
             "/api/v1/vulnerabilities/{id}/ignore",

@@ -414,6 +414,32 @@ async fn check_ignores(server: &TestServer, admin: &str, items: &[Value], extra:
     let count_of = |id: String| async move {
         server.get(&format!("/api/v1/images/{id}"), admin).await.1["vulnerability_count"].as_u64().unwrap() as usize
     };
+    // Its page: where it is, in which software, and what it is.
+    let (s, page) = server.get(&format!("/api/v1/vulnerabilities/{vuln}?view=private"), admin).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let extra_image = page["images"].as_array().unwrap().iter().find(|i| i["repository"] == "team/extra").unwrap();
+    assert_eq!(extra_image["affected_versions"], 2, "{page}");
+    let tags: BTreeSet<&str> =
+        extra_image["versions"].as_array().unwrap().iter().map(|v| v["tag"].as_str().unwrap()).collect();
+    assert_eq!(tags, BTreeSet::from(["bookworm", "latest"]));
+    let software: BTreeSet<(String, String)> = extra_image["versions"][0]["software"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["package"].as_str().unwrap().to_owned(), s["installed_version"].as_str().unwrap().to_owned()))
+        .collect();
+    let want: BTreeSet<(String, String)> =
+        extra.vulns.iter().filter(|v| v.0 == vuln).map(|v| (v.1.clone(), v.2.clone())).collect();
+    assert_eq!(software, want);
+    assert!(!page["solution"].as_str().unwrap().is_empty());
+    let want_cves = extra
+        .vulns
+        .iter()
+        .any(|v| v.0 == vuln && (v.0.starts_with("CVE-") || v.0.starts_with("DSA-") || v.0.starts_with("DLA-")));
+    assert!(!want_cves || !page["cves"].as_array().unwrap().is_empty(), "{page}");
+    assert_eq!(server.get(&format!("/api/v1/vulnerabilities/{vuln}?view=local"), admin).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(server.get(&format!("/api/v1/vulnerabilities/{vuln}"), admin).await.0, StatusCode::BAD_REQUEST);
+
     let ignore = format!("/api/v1/vulnerabilities/{vuln}/ignore");
     let unignore = format!("/api/v1/vulnerabilities/{vuln}/unignore");
     let bookworm_id = bookworm["id"].as_str().unwrap().to_owned();

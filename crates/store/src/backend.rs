@@ -42,6 +42,7 @@ impl Backend {
             (8, include_str!("../migrations/0008_enrolment_caps.sql")),
             (9, include_str!("../migrations/0009_image_findings.sql")),
             (10, include_str!("../migrations/0010_vuln_ignores.sql")),
+            (11, include_str!("../migrations/0011_vuln_view_stats.sql")),
         ]
     }
 }

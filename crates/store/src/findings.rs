@@ -51,6 +51,18 @@ pub(crate) async fn replace(
     findings: &[FindingRow],
     now: i64,
 ) -> Result<()> {
+    // The views across images count these vulnerabilities and this digest's versions again.
+    sqlx::query(
+        "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT vuln_id FROM image_findings \
+         WHERE digest = $1 AND gone_at IS NULL ON CONFLICT (vuln_id) DO NOTHING",
+    )
+    .bind(digest)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO digest_view_dirty (digest) VALUES ($1) ON CONFLICT (digest) DO NOTHING")
+        .bind(digest)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("UPDATE image_findings SET gone_at = $2 WHERE digest = $1 AND gone_at IS NULL")
         .bind(digest)
         .bind(now)

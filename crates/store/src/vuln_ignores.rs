@@ -72,6 +72,25 @@ fn ignore_from(row: &AnyRow) -> Result<IgnoreRow> {
 }
 
 impl SqlStore {
+    /// The views count a vulnerability, and the versions that have it, again.
+    async fn mark_vuln_dirty(&self, vuln_id: &str) -> Result<()> {
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO vuln_view_dirty (vuln_id) VALUES ($1) ON CONFLICT (vuln_id) DO NOTHING")
+            .bind(vuln_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO digest_view_dirty (digest) SELECT DISTINCT digest FROM image_findings \
+             WHERE vuln_id = $1 AND gone_at IS NULL ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(vuln_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn ignore_of(&self, vuln_id: &str, scope: &str, subject: &str) -> Result<Option<IgnoreRow>> {
         let row = sqlx::query("SELECT * FROM vuln_ignores WHERE vuln_id = $1 AND scope = $2 AND subject = $3")
             .bind(vuln_id)
@@ -109,6 +128,7 @@ impl IgnoreStore for SqlStore {
             .execute(&self.pool)
             .await?;
         }
+        self.mark_vuln_dirty(&g.vuln_id).await?;
         self.ignore_of(&g.vuln_id, &g.scope, &g.subject).await?.ok_or_else(|| StoreError::NotFound("decision".into()))
     }
 
@@ -116,8 +136,11 @@ impl IgnoreStore for SqlStore {
         let Some(found) = self.ignore_of(vuln_id, scope, subject).await? else {
             return Ok(None);
         };
-        let _w = self.writing().await;
-        sqlx::query("DELETE FROM vuln_ignores WHERE id = $1").bind(&found.id).execute(&self.pool).await?;
+        {
+            let _w = self.writing().await;
+            sqlx::query("DELETE FROM vuln_ignores WHERE id = $1").bind(&found.id).execute(&self.pool).await?;
+        }
+        self.mark_vuln_dirty(vuln_id).await?;
         Ok(Some(found))
     }
 

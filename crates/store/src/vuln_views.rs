@@ -2,14 +2,21 @@
 //! image version of one kind (local, private, official) add up to. A version counts its
 //! digest's current findings; findings that a later match dropped, and ignored ones, do
 //! not count (ignored ones stay listed, marked).
+//!
+//! The views read two small tables kept from the findings (migration 0011): a tally per
+//! version and a row per view and vulnerability. Writes mark what they change (a match
+//! marks its digest and the vulnerabilities it had; a decision marks its vulnerability);
+//! versions added or removed and decisions that lapsed are found at the next read, which
+//! brings the marked rows up to date first ([`VulnViews::refresh`]). So a view costs the
+//! same whatever the number of findings, and a change costs what it touches.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::images::contains_pattern;
 use crate::sql::{Bind, SqlStore};
 use crate::vuln_ignores::IGNORED;
-use crate::{PageReq, Result, StoreError};
+use crate::{Backend, PageReq, Result, StoreError};
 
 /// Findings per urgency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,8 +53,28 @@ pub struct VulnRow {
     pub affected_versions: i64,
     /// Versions that have it now, ignored.
     pub ignored_versions: i64,
-    /// Packages it was found in.
+    /// Versions that ever had it, in any kept finding (a later scan or database may have
+    /// dropped it).
+    pub ever_versions: i64,
+    /// Packages it was found in, sorted.
     pub packages: Vec<String>,
+}
+
+/// One finding of a vulnerability in one version of a view, now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AffectedRow {
+    pub image_id: String,
+    pub repository: String,
+    pub organisation: String,
+    pub version_id: String,
+    pub tag: String,
+    pub size: i64,
+    pub package: String,
+    pub installed_version: String,
+    pub fixed_version: String,
+    pub urgency: String,
+    pub cves: Vec<String>,
+    pub ignored: bool,
 }
 
 /// Which vulnerabilities a list shows.
@@ -55,6 +82,7 @@ pub struct VulnRow {
 pub struct VulnFilter {
     /// `local`, `private` or `official`.
     pub kind: String,
+    /// Vulnerabilities whose most urgent finding has this urgency.
     pub urgency: Option<String>,
     /// Part of the id, a CVE id or a package name (case-insensitive).
     pub text: Option<String>,
@@ -62,67 +90,174 @@ pub struct VulnFilter {
 
 #[async_trait]
 pub trait VulnViews: Send + Sync {
-    /// The view's findings per urgency and the (at most) `top` versions with the most, as
-    /// decisions to ignore stand at `now`.
+    /// Brings what changed since the last read up to date, as decisions stand at `now`
+    /// (every view calls it first).
+    async fn refresh(&self, now: i64) -> Result<()>;
+    /// The view's findings per urgency and the (at most) `top` versions with the most.
     async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)>;
     /// The view's vulnerabilities, most widespread first, and how many there are.
     async fn vuln_list(&self, filter: &VulnFilter, page: &PageReq, now: i64) -> Result<(Vec<VulnRow>, u64)>;
+    /// Where a vulnerability is now in a view: its current findings, by repository and tag
+    /// (at most `limit`).
+    async fn vuln_affected(&self, kind: &str, vuln_id: &str, now: i64, limit: u32) -> Result<Vec<AffectedRow>>;
     /// The current findings per urgency, not ignored at `now`, of these versions (at most
     /// 1,000); a version without findings is absent.
     async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, UrgencyTally)>>;
 }
 
-/// The current findings of the versions of kind `$1`; `$2` is the time decisions are
-/// judged at.
-const CURRENT: &str = "FROM image_findings f JOIN image_versions v ON v.digest = f.digest \
-     JOIN images i ON i.id = v.image_id WHERE i.kind = $1 AND f.gone_at IS NULL";
-
-fn ignored() -> String {
-    IGNORED.replace("$NOW", "$2")
-}
-
-const TALLY: &str = "SUM(CASE WHEN f.urgency = 'fix-asap' THEN 1 ELSE 0 END) AS fix_asap, \
-     SUM(CASE WHEN f.urgency = 'can-delay' THEN 1 ELSE 0 END) AS can_delay, \
-     SUM(CASE WHEN f.urgency = 'no-need-now' THEN 1 ELSE 0 END) AS no_need_now";
-
 /// Urgencies by rank, most urgent first.
 const URGENCIES: [&str; 3] = ["fix-asap", "can-delay", "no-need-now"];
+const REFRESH_LOCK: i64 = 0x7675_6c6e_7669_6577; // "vulnview"
+
+/// Versions added, removed or pointed at another digest since their tally was made.
+const VERSIONS_CHANGED: &str = "SELECT v.digest FROM image_versions v \
+     LEFT JOIN version_vuln_tallies t ON t.version_id = v.id WHERE t.version_id IS NULL OR t.digest <> v.digest \
+     UNION SELECT t.digest FROM version_vuln_tallies t LEFT JOIN image_versions v ON v.id = t.version_id \
+     WHERE v.id IS NULL";
+
+/// Decisions that lapsed between the last refresh ($1) and now ($2).
+const LAPSED: &str = "SELECT vuln_id FROM vuln_ignores WHERE expires_at > $1 AND expires_at <= $2";
 
 fn tally_from(row: &sqlx::any::AnyRow) -> Result<UrgencyTally> {
     let n = |c: &str| -> Result<i64> { Ok(row.try_get::<Option<i64>, _>(c)?.unwrap_or(0)) };
     Ok(UrgencyTally { fix_asap: n("fix_asap")?, can_delay: n("can_delay")?, no_need_now: n("no_need_now")? })
 }
 
-fn list_where(f: &VulnFilter, now: i64) -> (String, Vec<Bind>) {
-    let mut sql = String::from(CURRENT);
-    let mut binds = vec![Bind::Text(f.kind.clone()), Bind::Int(now)];
-    if let Some(u) = &f.urgency {
-        binds.push(Bind::Text(u.clone()));
-        sql.push_str(&format!(" AND f.urgency = ${}", binds.len()));
+impl SqlStore {
+    async fn refresh_needed(&self, now: i64) -> Result<Option<i64>> {
+        let last: i64 =
+            sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&self.pool).await?;
+        let needed: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM vuln_view_dirty) OR EXISTS (SELECT 1 FROM digest_view_dirty) \
+             OR EXISTS ({LAPSED}) OR EXISTS ({VERSIONS_CHANGED}) THEN 1 ELSE 0 END"
+        )))
+        .bind(last)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((needed == 1).then_some(last))
     }
-    if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
-        binds.push(Bind::Text(contains_pattern(text)));
-        let n = binds.len();
-        sql.push_str(&format!(
-            " AND (LOWER(f.vuln_id) LIKE ${n} ESCAPE '\\' OR LOWER(f.cves) LIKE ${n} ESCAPE '\\' \
-             OR LOWER(f.package) LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    (sql, binds)
 }
 
 #[async_trait]
 impl VulnViews for SqlStore {
+    async fn refresh(&self, now: i64) -> Result<()> {
+        if self.refresh_needed(now).await?.is_none() {
+            return Ok(());
+        }
+        let _w = self.writing().await;
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *tx).await?;
+        }
+        let last: i64 =
+            sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&mut *tx).await?;
+        let exec = |sql: String| sqlx::query(AssertSqlSafe(sql));
+        // What changed without a mark: decisions that lapsed, versions added or removed.
+        exec(format!("INSERT INTO vuln_view_dirty (vuln_id) {LAPSED} ON CONFLICT (vuln_id) DO NOTHING"))
+            .bind(last)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        exec(format!(
+            "INSERT INTO digest_view_dirty (digest) SELECT DISTINCT f.digest FROM image_findings f \
+             WHERE f.gone_at IS NULL AND f.vuln_id IN ({LAPSED}) ON CONFLICT (digest) DO NOTHING"
+        ))
+        .bind(last)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        exec(format!(
+            "INSERT INTO digest_view_dirty (digest) SELECT digest FROM ({VERSIONS_CHANGED}) c WHERE digest IS NOT NULL \
+             ON CONFLICT (digest) DO NOTHING"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        // A marked digest's versions change the counts of every vulnerability it has or had.
+        exec(
+            "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT f.vuln_id FROM image_findings f \
+              JOIN digest_view_dirty d ON d.digest = f.digest WHERE f.digest <> '' ON CONFLICT (vuln_id) DO NOTHING"
+                .into(),
+        )
+        .execute(&mut *tx)
+        .await?;
+
+        let ignored = IGNORED.replace("$NOW", "$1");
+        exec(
+            "DELETE FROM version_vuln_tallies WHERE digest IN (SELECT digest FROM digest_view_dirty) \
+              OR version_id IN (SELECT v.id FROM image_versions v JOIN digest_view_dirty d ON d.digest = v.digest) \
+              OR version_id NOT IN (SELECT id FROM image_versions)"
+                .into(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        let counted =
+            |urgency: &str| format!("SUM(CASE WHEN f.urgency = '{urgency}' AND NOT {ignored} THEN 1 ELSE 0 END)");
+        exec(format!(
+            "INSERT INTO version_vuln_tallies (version_id, digest, kind, fix_asap, can_delay, no_need_now, total) \
+             SELECT v.id, v.digest, i.kind, {}, {}, {}, SUM(CASE WHEN f.digest IS NOT NULL AND NOT {ignored} \
+             THEN 1 ELSE 0 END) FROM image_versions v JOIN images i ON i.id = v.image_id \
+             JOIN digest_view_dirty d ON d.digest = v.digest \
+             LEFT JOIN image_findings f ON f.digest = v.digest AND f.gone_at IS NULL \
+             GROUP BY v.id, v.digest, i.kind",
+            counted("fix-asap"),
+            counted("can-delay"),
+            counted("no-need-now")
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+
+        let packages = match self.backend {
+            Backend::Postgres => "string_agg(DISTINCT f.package, ',')",
+            Backend::Sqlite => "group_concat(DISTINCT f.package)",
+        };
+        exec("DELETE FROM vuln_view_stats WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty)".into())
+            .execute(&mut *tx)
+            .await?;
+        // Every kept finding, gone ones for the history: the current ones decide the
+        // urgency and the counts.
+        exec(format!(
+            "INSERT INTO vuln_view_stats (kind, vuln_id, urgency_rank, cves, packages, search, affected, ignored, \
+             ever) SELECT i.kind, f.vuln_id, \
+             MIN(CASE WHEN f.gone_at IS NOT NULL THEN 3 WHEN f.urgency = 'fix-asap' THEN 0 \
+             WHEN f.urgency = 'can-delay' THEN 1 ELSE 2 END), MAX(f.cves), \
+             {packages}, LOWER(f.vuln_id || ' ' || MAX(f.cves) || ' ' || {packages}), \
+             COUNT(DISTINCT CASE WHEN f.gone_at IS NULL AND NOT {ignored} THEN v.id ELSE NULL END), \
+             COUNT(DISTINCT CASE WHEN f.gone_at IS NULL AND {ignored} THEN v.id ELSE NULL END), \
+             COUNT(DISTINCT v.id) \
+             FROM image_findings f JOIN vuln_view_dirty d ON d.vuln_id = f.vuln_id \
+             JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id \
+             GROUP BY i.kind, f.vuln_id"
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        exec("DELETE FROM vuln_view_dirty".into()).execute(&mut *tx).await?;
+        exec("DELETE FROM digest_view_dirty".into()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE vuln_view_state SET refreshed_at = $1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)> {
-        let binds = [Bind::Text(kind.to_owned()), Bind::Int(now)];
-        let counted = format!("{CURRENT} AND NOT {}", ignored());
-        let all = self.rows(&format!("SELECT {TALLY} {counted}"), &binds).await?;
+        self.refresh(now).await?;
+        let binds = [Bind::Text(kind.to_owned())];
+        let all = self
+            .rows(
+                "SELECT CAST(SUM(fix_asap) AS BIGINT) AS fix_asap, CAST(SUM(can_delay) AS BIGINT) AS can_delay, \
+                 CAST(SUM(no_need_now) AS BIGINT) AS no_need_now FROM version_vuln_tallies WHERE kind = $1",
+                &binds,
+            )
+            .await?;
         let counts = all.first().map(tally_from).transpose()?.unwrap_or_default();
         let rows = self
             .rows(
                 &format!(
-                    "SELECT v.id AS version_id, i.id AS image_id, i.repository, v.tag, COUNT(*) AS n, {TALLY} {counted} \
-                     GROUP BY v.id, i.id, i.repository, v.tag ORDER BY n DESC, i.repository, v.tag LIMIT {top}"
+                    "SELECT t.version_id, i.id AS image_id, i.repository, v.tag, t.fix_asap, t.can_delay, \
+                     t.no_need_now FROM version_vuln_tallies t JOIN image_versions v ON v.id = t.version_id \
+                     JOIN images i ON i.id = v.image_id WHERE t.kind = $1 AND t.total > 0 \
+                     ORDER BY t.total DESC, i.repository, v.tag LIMIT {top}"
                 ),
                 &binds,
             )
@@ -142,21 +277,56 @@ impl VulnViews for SqlStore {
         Ok((counts, top))
     }
 
+    async fn vuln_affected(&self, kind: &str, vuln_id: &str, now: i64, limit: u32) -> Result<Vec<AffectedRow>> {
+        let ignored = IGNORED.replace("$NOW", "$3");
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT i.id AS image_id, i.repository, i.organisation, v.id AS version_id, v.tag, v.size, \
+                     f.package, f.installed_version, f.fixed_version, f.urgency, f.cves, \
+                     CASE WHEN {ignored} THEN 1 ELSE 0 END AS ignored \
+                     FROM image_findings f JOIN image_versions v ON v.digest = f.digest \
+                     JOIN images i ON i.id = v.image_id \
+                     WHERE i.kind = $1 AND f.vuln_id = $2 AND f.gone_at IS NULL \
+                     ORDER BY i.repository, v.tag, f.package, f.installed_version LIMIT {limit}"
+                ),
+                &[Bind::Text(kind.to_owned()), Bind::Text(vuln_id.to_owned()), Bind::Int(now)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let cves: String = r.try_get("cves")?;
+                Ok(AffectedRow {
+                    image_id: r.try_get("image_id")?,
+                    repository: r.try_get("repository")?,
+                    organisation: r.try_get("organisation")?,
+                    version_id: r.try_get("version_id")?,
+                    tag: r.try_get("tag")?,
+                    size: r.try_get("size")?,
+                    package: r.try_get("package")?,
+                    installed_version: r.try_get("installed_version")?,
+                    fixed_version: r.try_get("fixed_version")?,
+                    urgency: r.try_get("urgency")?,
+                    cves: serde_json::from_str(&cves).map_err(|e| StoreError::Corrupt(format!("finding CVEs: {e}")))?,
+                    ignored: r.try_get::<i64, _>("ignored")? != 0,
+                })
+            })
+            .collect()
+    }
+
     async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, UrgencyTally)>> {
         if version_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut binds = vec![Bind::Int(now)];
-        binds.extend(version_ids.iter().take(1000).map(|id| Bind::Text(id.clone())));
-        let marks: Vec<String> = (2..=binds.len()).map(|n| format!("${n}")).collect();
+        self.refresh(now).await?;
+        let binds: Vec<Bind> = version_ids.iter().take(1000).map(|id| Bind::Text(id.clone())).collect();
+        let marks: Vec<String> = (1..=binds.len()).map(|n| format!("${n}")).collect();
         let rows = self
             .rows(
                 &format!(
-                    "SELECT v.id AS version_id, {TALLY} FROM image_findings f \
-                     JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id \
-                     WHERE v.id IN ({}) AND f.gone_at IS NULL AND NOT {} GROUP BY v.id",
-                    marks.join(", "),
-                    IGNORED.replace("$NOW", "$1")
+                    "SELECT version_id, fix_asap, can_delay, no_need_now FROM version_vuln_tallies \
+                     WHERE version_id IN ({}) AND total > 0",
+                    marks.join(", ")
                 ),
                 &binds,
             )
@@ -165,12 +335,22 @@ impl VulnViews for SqlStore {
     }
 
     async fn vuln_list(&self, f: &VulnFilter, page: &PageReq, now: i64) -> Result<(Vec<VulnRow>, u64)> {
-        let (from, binds) = list_where(f, now);
-        let ignored = ignored();
-        let total = self.count(&format!("SELECT COUNT(DISTINCT f.vuln_id) {from}"), &binds).await?;
-        let rank = "MIN(CASE f.urgency WHEN 'fix-asap' THEN 0 WHEN 'can-delay' THEN 1 ELSE 2 END)";
+        self.refresh(now).await?;
+        // Vulnerabilities some version has now (ignored or not); history alone is not listed.
+        let mut sql = String::from(" FROM vuln_view_stats WHERE kind = $1 AND affected + ignored > 0");
+        let mut binds = vec![Bind::Text(f.kind.clone())];
+        if let Some(u) = &f.urgency {
+            let rank = URGENCIES.iter().position(|x| x == u).unwrap_or(URGENCIES.len());
+            binds.push(Bind::Int(i64::try_from(rank).unwrap_or(i64::MAX)));
+            sql.push_str(&format!(" AND urgency_rank = ${}", binds.len()));
+        }
+        if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            binds.push(Bind::Text(contains_pattern(text)));
+            sql.push_str(&format!(" AND search LIKE ${} ESCAPE '\\'", binds.len()));
+        }
+        let total = self.count(&format!("SELECT COUNT(*){sql}"), &binds).await?;
         let order = match page.sort.as_deref() {
-            Some("id") => "f.vuln_id",
+            Some("id") => "vuln_id",
             Some("urgency") => "urgency_rank",
             _ => "affected",
         };
@@ -179,10 +359,8 @@ impl VulnViews for SqlStore {
         let rows = self
             .rows(
                 &format!(
-                    "SELECT f.vuln_id, {rank} AS urgency_rank, MAX(f.cves) AS cves, \
-                     COUNT(DISTINCT CASE WHEN {ignored} THEN NULL ELSE v.id END) AS affected, \
-                     COUNT(DISTINCT CASE WHEN {ignored} THEN v.id ELSE NULL END) AS ignored_versions \
-                     {from} GROUP BY f.vuln_id ORDER BY {order} {dir}, f.vuln_id LIMIT {} OFFSET {}",
+                    "SELECT vuln_id, urgency_rank, cves, packages, affected, ignored, ever{sql} \
+                     ORDER BY {order} {dir}, vuln_id LIMIT {} OFFSET {}",
                     page.limit.max(1),
                     page.offset
                 ),
@@ -192,38 +370,19 @@ impl VulnViews for SqlStore {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let cves: String = r.try_get("cves")?;
-            let rank: i64 = r.try_get::<Option<i64>, _>("urgency_rank")?.unwrap_or(2);
+            let rank: i64 = r.try_get("urgency_rank")?;
+            let packages: String = r.try_get("packages")?;
+            let mut packages: Vec<String> = packages.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+            packages.sort();
             out.push(VulnRow {
                 vuln_id: r.try_get("vuln_id")?,
                 urgency: URGENCIES[usize::try_from(rank).unwrap_or(2).min(2)].to_owned(),
                 cves: serde_json::from_str(&cves).map_err(|e| StoreError::Corrupt(format!("finding CVEs: {e}")))?,
                 affected_versions: r.try_get("affected")?,
-                ignored_versions: r.try_get("ignored_versions")?,
-                packages: Vec::new(),
+                ignored_versions: r.try_get("ignored")?,
+                ever_versions: r.try_get("ever")?,
+                packages,
             });
-        }
-        // The packages of the page's vulnerabilities, in one more query.
-        if !out.is_empty() {
-            let mut b = binds.clone();
-            let first = b.len() + 1;
-            let marks: Vec<String> = (0..out.len()).map(|i| format!("${}", first + i)).collect();
-            b.extend(out.iter().map(|v| Bind::Text(v.vuln_id.clone())));
-            let rows = self
-                .rows(
-                    &format!(
-                        "SELECT DISTINCT f.vuln_id, f.package {from} AND f.vuln_id IN ({}) ORDER BY f.package",
-                        marks.join(", ")
-                    ),
-                    &b,
-                )
-                .await?;
-            for r in &rows {
-                let id: String = r.try_get("vuln_id")?;
-                let package: String = r.try_get("package")?;
-                if let Some(v) = out.iter_mut().find(|v| v.vuln_id == id) {
-                    v.packages.push(package);
-                }
-            }
         }
         Ok((out, total))
     }

@@ -1,7 +1,9 @@
 //! Vulnerabilities across images (SPEC 3.1–3.3): per view (local, private, official), the
 //! findings per urgency with the TOP 5 versions, and the list by vulnerability.
 
-use api::vulns::{IgnoreDecision, IgnoreRequest, UnignoreRequest, ViewQuery, VulnItem, VulnListQuery, VulnSummary};
+use api::vulns::{
+    IgnoreDecision, IgnoreRequest, UnignoreRequest, ViewQuery, VulnDetail, VulnItem, VulnListQuery, VulnSummary,
+};
 use api::{Page, PageQuery};
 use axum::Extension;
 use axum::extract::State;
@@ -64,4 +66,16 @@ pub async fn unignore(
     params(("id" = String, Path)), responses((status = 200, body = Vec<IgnoreDecision>)))]
 pub async fn decisions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<IgnoreDecision>>> {
     Ok(Json(st.images.decisions(&id).await?))
+}
+
+/// A vulnerability's page in a view: its CVEs (CVSS, disclosure date, description), the
+/// solution, the affected images with their versions and software, and the decisions.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities/{id}", tag = "image-security",
+    params(("id" = String, Path), ViewQuery), responses((status = 200, body = VulnDetail)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> ApiResult<Json<VulnDetail>> {
+    Ok(Json(st.images.vuln_detail(&id, &q.view).await?))
 }
