@@ -317,7 +317,8 @@ fn run_scenarios(group: &str, scenarios: &[Scenario]) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let image = image();
     let mut shield = Shield::start();
-    let control = Container::run(&format!("{group}-control"), &["--security-opt", "no-new-privileges"]);
+    // With the engine's defaults: a container doing nothing unusual gives no event at all.
+    let control = Container::run(&format!("{group}-control"), &[]);
     let mut results = Vec::new();
     for s in scenarios {
         let c = if s.create_only { Container::create(s.label, s.options) } else { Container::run(s.label, s.options) };
@@ -591,7 +592,14 @@ fn shield_checks_container_environments() {
                 "seccomp-unconfined",
                 "seccomp=unconfined",
             ),
-            create("env-no-new-privs", &[], "no-new-privileges", "no-new-privileges:false"),
+            // Reported when the configuration asks for it; a default container is the
+            // control (see `run_scenarios`).
+            create(
+                "env-no-new-privs",
+                &["--security-opt", "no-new-privileges=false"],
+                "no-new-privileges",
+                "no-new-privileges:false",
+            ),
             create(
                 "env-mount-etc",
                 &["-v", "/etc:/host/etc:ro"],
@@ -665,6 +673,53 @@ fn shield_stays_quiet_for_a_careful_container() {
     std::thread::sleep(QUIET);
     let events = shield.events_of(&c.id);
     assert!(events.is_empty(), "events for a careful container: {events:#?}");
+}
+
+/// A container started with the engine's defaults that runs only programs its policy lists
+/// gives no event at all: no environment notice for a default setting, no process event
+/// for the runtime's own start (`runc init`), at creation, at a restart, or for `docker
+/// exec`.
+#[test]
+fn shield_stays_quiet_for_a_default_container_running_listed_programs() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let shield = Shield::start();
+    let c = Container::run("listed-only", &[]);
+    let out = c.sh("cat /etc/hostname > /dev/null; true");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restart = docker(&["restart", "-t", "0", &c.id]);
+    assert!(restart.status.success(), "docker restart: {}", String::from_utf8_lossy(&restart.stderr));
+    let out = c.sh("true");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A noisy neighbour proves that the shield was watching meanwhile.
+    let noisy = Container::run("listed-only-neighbour", &[]);
+    let _ = noisy.sh("id");
+    assert!(shield.wait_for(&noisy, "process", "abnormal-program", None, EVENT_TIMEOUT).is_some());
+    std::thread::sleep(QUIET);
+    let events = shield.events_of(&c.id);
+    assert!(events.is_empty(), "events for a default container running listed programs: {events:#?}");
+    let events = shield.events_of(&noisy.id);
+    assert!(
+        events.iter().all(|e| e["category"] == "process"),
+        "only the neighbour's unlisted program is reported: {events:#?}"
+    );
+}
+
+/// `--report-default-no-new-privileges` reports the default too, with a text that says it
+/// is the default; a container that sets no-new-privileges is still not reported.
+#[test]
+fn shield_reports_default_no_new_privileges_when_asked() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let flag = std::ffi::OsStr::new("--report-default-no-new-privileges");
+    let shield = Shield::start_args(POLICY, None, &[flag]);
+    let default = Container::create("nnp-default", &[]);
+    let set = Container::create("nnp-set", &["--security-opt", "no-new-privileges"]);
+    let e = shield.wait_for(&default, "environment", "no-new-privileges", None, EVENT_TIMEOUT);
+    let e = e.expect("a no-new-privileges event for a default container");
+    assert_eq!(e["description"], "no-new-privileges:false (not set: the runtime's default)", "{e}");
+    assert_eq!(e["container"]["name"], default.name.as_str(), "{e}");
+    std::thread::sleep(QUIET);
+    let events = shield.events_of(&set.id);
+    assert!(events.is_empty(), "events for a container with no-new-privileges: {events:#?}");
 }
 
 /// A policy file that breaks a rule stops the shield before it starts, naming the policy

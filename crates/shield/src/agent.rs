@@ -91,6 +91,8 @@ pub struct ShieldConfig {
     /// Whether a container whose enforce-mode policy cannot be put in place may not start
     /// (and what `cguard-runc` does when the shield does not answer in time).
     pub runtime_fail_closed: bool,
+    /// What the container-environment checks report beyond explicit choices.
+    pub environment: environment::Settings,
 }
 
 /// What happened once the agent stopped.
@@ -228,6 +230,7 @@ fn detect_loop(
         protected: HashSet::new(),
         awaiting_result: HashMap::new(),
         runtime_fail_closed: config.runtime_fail_closed,
+        environment: config.environment,
         swept: std::time::Instant::now(),
     };
     let mut changes = RuleChanges::default();
@@ -376,6 +379,8 @@ struct Agent {
     swept: std::time::Instant,
     /// Containers whose environment was checked.
     env_reported: HashSet<String>,
+    /// What the environment checks report beyond explicit choices.
+    environment: environment::Settings,
     /// Rules installed for the whole life of the agent (never removed).
     fixed: Vec<PathRule>,
     /// Containers handed to the enforcer.
@@ -576,7 +581,7 @@ impl Agent {
         let Some(container) = self.containers.get(id).filter(|c| c.info.settings_known()) else { return };
         if self.env_reported.insert(id.to_owned()) {
             let context = base_context(container, Vec::new());
-            for env in environment::check(&container.info) {
+            for env in environment::check(&container.info, &self.environment) {
                 self.emitter.emit(finding::environment(&env), &context, false);
             }
         }
