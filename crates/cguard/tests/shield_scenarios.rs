@@ -494,6 +494,10 @@ fn shield_detects_high_risk_syscalls() {
 
 const MEMFD_EXEC: &str = r#"perl -e 'my $n = "payload"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; my $d = do { local $/; <$i> }; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-marker" or die "exec: $!"'"#;
 
+/// The Dirty COW path: a process opens its own memory for writing and writes over a
+/// read-only mapping (the first page of its own program), which `/proc/self/mem` allows.
+const DIRTY_COW_WRITE: &str = r#"perl -e 'open(M, "<", "/proc/self/maps") or die; my ($l) = grep { / r--p 00000000 / } <M>; my ($a) = $l =~ /^([0-9a-f]+)-/ or die "no read-only mapping"; open(my $f, "+<", "/proc/self/mem") or die "open: $!"; sysseek($f, hex($a), 0) or die "seek: $!"; defined(syswrite($f, "\x7fELF")) or die "write: $!"; print "wrote over read-only memory at $a\n"'"#;
+
 #[test]
 fn shield_detects_escape_attempts() {
     run_scenarios(
@@ -510,6 +514,7 @@ fn shield_detects_escape_attempts() {
             run("core-pattern", &[], "echo '|/x' > /proc/sys/kernel/core_pattern", "escape", "core-pattern-write"),
             run("proc-mem", &[], "echo x > /proc/1/mem", "escape", "proc-mem-write"),
             run("proc-self-exe", &[], "echo x > /proc/self/exe", "escape", "runc-exe-overwrite"),
+            with_text(run("dirty-cow", &[], DIRTY_COW_WRITE, "escape", "dirty-cow"), "/proc/self/mem"),
             run("shocker", &[], "perl -e 'syscall(304, -1, 0, 0)'", "escape", "shocker"),
             run("memfd-exec", &[], MEMFD_EXEC, "escape", "memfd-exec"),
             run(
