@@ -23,7 +23,7 @@ pub(crate) const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long to wait for events that must not come.
 pub(crate) const QUIET: Duration = Duration::from_secs(2);
 
-const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cguard-test/minbase:bookworm"],
+pub(crate) const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cguard-test/minbase:bookworm"],
   "processWhitelist":["/usr/bin/sleep","/bin/sleep","/usr/bin/sh","/bin/sh","/usr/bin/dash","/usr/bin/perl",
     "/usr/bin/cat","/usr/bin/cp","/usr/bin/mv","/usr/bin/rm","/usr/bin/chmod","/usr/bin/chown","/usr/bin/ln",
     "/usr/bin/truncate","/usr/bin/touch","/usr/bin/mkdir","/usr/bin/unshare","/usr/bin/mount","/usr/bin/true"],
@@ -378,6 +378,12 @@ fn shield_detects_abnormal_and_malicious_processes() {
                     "abnormal-program",
                 ),
                 "/tmp/s.sh",
+            ),
+            // A container process running its own program again as the runtime does
+            // (`/proc/self/exe init`) is judged: only the runtime's init is not.
+            with_text(
+                run("self-exe-init", &[], "/proc/self/exe init 2>/dev/null; true", "process", "abnormal-program"),
+                "/proc/self/exe was executed",
             ),
             with_text(run("eicar-executed", &[], EICAR, "process", "malicious-program"), "EICAR_Test_File"),
             with_text(
