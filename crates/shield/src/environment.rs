@@ -222,17 +222,16 @@ mod tests {
     #[test]
     fn no_new_privileges_is_read_as_the_engine_reads_it() {
         assert_eq!(no_new_privileges(&opts(&[])), NoNewPrivileges::Default);
-        for unset in ["no-new-privileges=false", "no-new-privileges:false", "no-new-privileges=0", "no-new-privileges=F"] {
+        for unset in
+            ["no-new-privileges=false", "no-new-privileges:false", "no-new-privileges=0", "no-new-privileges=F"]
+        {
             assert_eq!(no_new_privileges(&opts(&[unset])), NoNewPrivileges::Unset, "{unset}");
             assert_eq!(kinds(&opts(&[unset])), vec!["no-new-privileges"], "{unset}");
             let text = &check(&opts(&[unset]), &DEFAULTS)[0].text;
             assert_eq!(text, "no-new-privileges:false", "the seed's text for an explicit choice");
         }
         // The last occurrence wins; a value the engine would refuse changes nothing.
-        assert_eq!(
-            no_new_privileges(&opts(&["no-new-privileges", "no-new-privileges=false"])),
-            NoNewPrivileges::Unset
-        );
+        assert_eq!(no_new_privileges(&opts(&["no-new-privileges", "no-new-privileges=false"])), NoNewPrivileges::Unset);
         assert_eq!(
             no_new_privileges(&opts(&["no-new-privileges=false", "no-new-privileges=true"])),
             NoNewPrivileges::Set

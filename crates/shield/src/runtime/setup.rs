@@ -45,9 +45,7 @@ pub struct Exec<'a> {
 pub fn is_runtime_init<V>(exec: &Exec<'_>, execed: &HashMap<u32, V>) -> bool {
     let own_file = exec.filename == "/proc/self/exe"
         || ["/proc/self/fd/", "/dev/fd/"].iter().any(|dir| {
-            exec.filename
-                .strip_prefix(dir)
-                .is_some_and(|fd| !fd.is_empty() && fd.bytes().all(|b| b.is_ascii_digit()))
+            exec.filename.strip_prefix(dir).is_some_and(|fd| !fd.is_empty() && fd.bytes().all(|b| b.is_ascii_digit()))
         });
     own_file
         && matches!(exec.argv, [_, init] if init == "init")
@@ -121,7 +119,8 @@ mod tests {
         // Inside the container's mount namespace: a container process.
         assert!(!is_runtime_init(&Exec { outside_container: false, ..exec }, &execed));
         // Other arguments, other files.
-        for other in [args(&["runc"]), args(&["runc", "init", "x"]), args(&["sh", "-c", "init"]), args(&["x", "boot"])] {
+        for other in [args(&["runc"]), args(&["runc", "init", "x"]), args(&["sh", "-c", "init"]), args(&["x", "boot"])]
+        {
             assert!(!is_runtime_init(&Exec { argv: &other, ..exec }, &execed), "{other:?}");
         }
         for file in ["/usr/sbin/runc", "/proc/1/exe", "/proc/self/fd/", "/dev/fd/3x", "/tmp/exe", "/proc/self/exe/"] {
