@@ -47,7 +47,8 @@ impl NestedContainer {
         assert!(spec.status.success(), "runc spec: {}", String::from_utf8_lossy(&spec.stderr));
         let path = container.bundle.join("config.json");
         let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).expect("config.json")).expect("spec");
-        let root = crate::common::images().join("minbase-root");
+        // runc takes only an absolute root without symlinks on the way.
+        let root = crate::common::images().join("minbase-root").canonicalize().expect("minbase-root");
         spec["root"] = serde_json::json!({"path": root, "readonly": true});
         spec["process"]["terminal"] = false.into();
         spec["process"]["args"] = serde_json::json!(["sh", "-c", script]);
