@@ -119,7 +119,8 @@ pub enum EscapeWrite {
     ProcMem,
     /// The writer's own memory (`/proc/self/mem`): how the Dirty COW exploit
     /// (CVE-2016-5195) writes over read-only mappings, since writes through this file
-    /// ignore a mapping's protection. Programs do not write their own memory this way.
+    /// ignore a mapping's protection. Applications write their own memory directly; only
+    /// debuggers and instrumentation tools use this file, rarely in a container.
     OwnMem,
     /// `/proc/self/exe` or `/proc/PID/exe` (runc CVE-2019-5736).
     ProcExe,
