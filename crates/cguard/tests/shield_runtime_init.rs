@@ -26,6 +26,8 @@ use serde_json::Value;
 use crate::shield_scenarios::{EVENT_TIMEOUT, POLICY, QUIET, SERIAL, Shield, image};
 
 const CRIO_CONTAINERS: &str = "/run/containers/storage/overlay-containers";
+/// The cgroup the test's containers are made under, in every hierarchy.
+const CGROUP_PARENT: &str = "cguard-nested";
 
 /// A container run by runc in a pid namespace of its own, its bundle and state removed on
 /// drop.
@@ -54,7 +56,7 @@ impl NestedContainer {
         spec["root"] = serde_json::json!({"path": root, "readonly": true});
         spec["process"]["terminal"] = false.into();
         spec["process"]["args"] = serde_json::json!(["sh", "-c", script]);
-        spec["linux"]["cgroupsPath"] = format!("/cguard-nested/{}", container.id).into();
+        spec["linux"]["cgroupsPath"] = format!("/{CGROUP_PARENT}/{}", container.id).into();
         spec["annotations"] = serde_json::json!({
             "io.kubernetes.cri-o.ImageName": image(),
             "io.kubernetes.container.name": "nested-runtime",
@@ -89,6 +91,10 @@ impl Drop for NestedContainer {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_dir_all(Path::new(CRIO_CONTAINERS).join(&self.id));
+        // runc removes the container's cgroups, not their parent (empty by now).
+        for hierarchy in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            let _ = std::fs::remove_dir(hierarchy.path().join(CGROUP_PARENT));
+        }
     }
 }
 
