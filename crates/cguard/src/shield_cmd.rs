@@ -66,6 +66,10 @@ pub struct ShieldArgs {
     /// container before its first program runs; `none`: not listened on.
     #[arg(long, value_name = "PATH", default_value = shield::runtime::DEFAULT_SOCKET)]
     runtime_socket: String,
+    /// Report `no-new-privileges:false` for every container that leaves no-new-privileges
+    /// at the runtime's default, not only for those whose configuration turns it off.
+    #[arg(long)]
+    report_default_no_new_privileges: bool,
     /// Enforce mode: longest time an exec is held for the allow-list decision, in ms.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     enforce_answer_timeout_ms: u64,
@@ -209,6 +213,9 @@ pub fn run(args: ShieldArgs) -> anyhow::Result<std::process::ExitCode> {
         containerd_sockets,
         runtime_socket: (args.runtime_socket != "none").then(|| PathBuf::from(&args.runtime_socket)),
         runtime_fail_closed: args.enforce_fail_mode == FailMode::Closed,
+        environment: shield::environment::Settings {
+            report_default_no_new_privileges: args.report_default_no_new_privileges,
+        },
     };
     // The kernel backends only when a policy enforces (or, connected, may come to): they
     // need root and hold execs.

@@ -10,6 +10,7 @@ mod shield_containerd;
 mod shield_delivery;
 mod shield_enforce;
 mod shield_runtime;
+mod shield_runtime_init;
 mod shield_scenarios;
 mod vuln_alpine;
 mod vuln_debian;

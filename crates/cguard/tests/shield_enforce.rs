@@ -146,3 +146,32 @@ fn shield_enforce_refuses_forbidden_execs_and_protected_writes() {
     let out = enforced.sh("/usr/bin/id");
     assert!(out.status.success() && text(&out.stdout).contains("uid=0"), "{}", text(&out.stderr));
 }
+
+/// An enforced container started with the engine's defaults that runs only programs its
+/// policy lists gives no event at all, from its creation through a restart (the runtime's
+/// own start is not one of its programs) and `docker exec`; the programs run.
+#[test]
+fn shield_enforce_stays_quiet_for_a_default_container_running_listed_programs() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tag = docker(&["tag", image(), ENFORCED_IMAGE]);
+    assert!(tag.status.success(), "docker tag: {}", text(&tag.stderr));
+    let shield = Shield::start_with(POLICIES);
+    let c = Container::run_image("enforced-listed", &[], ENFORCED_IMAGE);
+    wait_for_protection(&c);
+    let out = c.sh("cat /etc/hostname > /dev/null && true && echo ran");
+    assert_eq!((out.status.success(), text(&out.stdout).trim()), (true, "ran"), "{}", text(&out.stderr));
+    let restart = docker(&["restart", "-t", "0", &c.id]);
+    assert!(restart.status.success(), "docker restart: {}", text(&restart.stderr));
+    wait_for_protection(&c);
+    let out = c.sh("true && echo ran");
+    assert_eq!((out.status.success(), text(&out.stdout).trim()), (true, "ran"), "{}", text(&out.stderr));
+    // The shield was watching: the same forbidden exec in the container is refused and
+    // reported, and that is its only event.
+    let out = c.sh("/usr/bin/id; echo status=$?");
+    assert!(text(&out.stdout).contains("status=126"), "stdout: {}", text(&out.stdout));
+    expect_event(&shield, &c, "process", "abnormal-program", "/usr/bin/id", ENFORCED_IMAGE);
+    std::thread::sleep(QUIET);
+    let events = shield.events_of(&c.id);
+    let descriptions: Vec<&str> = events.iter().filter_map(|e| e["description"].as_str()).collect();
+    assert_eq!(events.len(), 1, "events of an enforced default container running listed programs: {descriptions:#?}");
+}

@@ -23,7 +23,7 @@ pub(crate) const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long to wait for events that must not come.
 pub(crate) const QUIET: Duration = Duration::from_secs(2);
 
-const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cguard-test/minbase:bookworm"],
+pub(crate) const POLICY: &str = r#"[{"name":"minbase-policy","mode":"detect","images":["cguard-test/minbase:bookworm"],
   "processWhitelist":["/usr/bin/sleep","/bin/sleep","/usr/bin/sh","/bin/sh","/usr/bin/dash","/usr/bin/perl",
     "/usr/bin/cat","/usr/bin/cp","/usr/bin/mv","/usr/bin/rm","/usr/bin/chmod","/usr/bin/chown","/usr/bin/ln",
     "/usr/bin/truncate","/usr/bin/touch","/usr/bin/mkdir","/usr/bin/unshare","/usr/bin/mount","/usr/bin/true"],
@@ -317,7 +317,8 @@ fn run_scenarios(group: &str, scenarios: &[Scenario]) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let image = image();
     let mut shield = Shield::start();
-    let control = Container::run(&format!("{group}-control"), &["--security-opt", "no-new-privileges"]);
+    // With the engine's defaults: a container doing nothing unusual gives no event at all.
+    let control = Container::run(&format!("{group}-control"), &[]);
     let mut results = Vec::new();
     for s in scenarios {
         let c = if s.create_only { Container::create(s.label, s.options) } else { Container::run(s.label, s.options) };
@@ -377,6 +378,12 @@ fn shield_detects_abnormal_and_malicious_processes() {
                     "abnormal-program",
                 ),
                 "/tmp/s.sh",
+            ),
+            // A container process running its own program again as the runtime does
+            // (`/proc/self/exe init`) is judged: only the runtime's init is not.
+            with_text(
+                run("self-exe-init", &[], "/proc/self/exe init 2>/dev/null; true", "process", "abnormal-program"),
+                "/proc/self/exe was executed",
             ),
             with_text(run("eicar-executed", &[], EICAR, "process", "malicious-program"), "EICAR_Test_File"),
             with_text(
@@ -493,6 +500,10 @@ fn shield_detects_high_risk_syscalls() {
 
 const MEMFD_EXEC: &str = r#"perl -e 'my $n = "payload"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; my $d = do { local $/; <$i> }; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-marker" or die "exec: $!"'"#;
 
+/// The Dirty COW path: a process opens its own memory for writing and writes over a
+/// read-only mapping (the first page of its own program), which `/proc/self/mem` allows.
+const DIRTY_COW_WRITE: &str = r#"perl -e 'open(M, "<", "/proc/self/maps") or die; my ($l) = grep { / r--p 00000000 / } <M>; my ($a) = $l =~ /^([0-9a-f]+)-/ or die "no read-only mapping"; open(my $f, "+<", "/proc/self/mem") or die "open: $!"; sysseek($f, hex($a), 0) or die "seek: $!"; defined(syswrite($f, "\x7fELF")) or die "write: $!"; print "wrote over read-only memory at $a\n"'"#;
+
 #[test]
 fn shield_detects_escape_attempts() {
     run_scenarios(
@@ -509,6 +520,7 @@ fn shield_detects_escape_attempts() {
             run("core-pattern", &[], "echo '|/x' > /proc/sys/kernel/core_pattern", "escape", "core-pattern-write"),
             run("proc-mem", &[], "echo x > /proc/1/mem", "escape", "proc-mem-write"),
             run("proc-self-exe", &[], "echo x > /proc/self/exe", "escape", "runc-exe-overwrite"),
+            with_text(run("dirty-cow", &[], DIRTY_COW_WRITE, "escape", "dirty-cow"), "/proc/self/mem"),
             run("shocker", &[], "perl -e 'syscall(304, -1, 0, 0)'", "escape", "shocker"),
             run("memfd-exec", &[], MEMFD_EXEC, "escape", "memfd-exec"),
             run(
@@ -591,7 +603,14 @@ fn shield_checks_container_environments() {
                 "seccomp-unconfined",
                 "seccomp=unconfined",
             ),
-            create("env-no-new-privs", &[], "no-new-privileges", "no-new-privileges:false"),
+            // Reported when the configuration asks for it; a default container is the
+            // control (see `run_scenarios`).
+            create(
+                "env-no-new-privs",
+                &["--security-opt", "no-new-privileges=false"],
+                "no-new-privileges",
+                "no-new-privileges:false",
+            ),
             create(
                 "env-mount-etc",
                 &["-v", "/etc:/host/etc:ro"],
@@ -665,6 +684,53 @@ fn shield_stays_quiet_for_a_careful_container() {
     std::thread::sleep(QUIET);
     let events = shield.events_of(&c.id);
     assert!(events.is_empty(), "events for a careful container: {events:#?}");
+}
+
+/// A container started with the engine's defaults that runs only programs its policy lists
+/// gives no event at all: no environment notice for a default setting, no process event
+/// for the runtime's own start (`runc init`), at creation, at a restart, or for `docker
+/// exec`.
+#[test]
+fn shield_stays_quiet_for_a_default_container_running_listed_programs() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let shield = Shield::start();
+    let c = Container::run("listed-only", &[]);
+    let out = c.sh("cat /etc/hostname > /dev/null; true");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restart = docker(&["restart", "-t", "0", &c.id]);
+    assert!(restart.status.success(), "docker restart: {}", String::from_utf8_lossy(&restart.stderr));
+    let out = c.sh("true");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A noisy neighbour proves that the shield was watching meanwhile.
+    let noisy = Container::run("listed-only-neighbour", &[]);
+    let _ = noisy.sh("id");
+    assert!(shield.wait_for(&noisy, "process", "abnormal-program", None, EVENT_TIMEOUT).is_some());
+    std::thread::sleep(QUIET);
+    let events = shield.events_of(&c.id);
+    assert!(events.is_empty(), "events for a default container running listed programs: {events:#?}");
+    let events = shield.events_of(&noisy.id);
+    assert!(
+        events.iter().all(|e| e["category"] == "process"),
+        "only the neighbour's unlisted program is reported: {events:#?}"
+    );
+}
+
+/// `--report-default-no-new-privileges` reports the default too, with a text that says it
+/// is the default; a container that sets no-new-privileges is still not reported.
+#[test]
+fn shield_reports_default_no_new_privileges_when_asked() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let flag = std::ffi::OsStr::new("--report-default-no-new-privileges");
+    let shield = Shield::start_args(POLICY, None, &[flag]);
+    let default = Container::create("nnp-default", &[]);
+    let set = Container::create("nnp-set", &["--security-opt", "no-new-privileges"]);
+    let e = shield.wait_for(&default, "environment", "no-new-privileges", None, EVENT_TIMEOUT);
+    let e = e.expect("a no-new-privileges event for a default container");
+    assert_eq!(e["description"], "no-new-privileges:false (not set: the runtime's default)", "{e}");
+    assert_eq!(e["container"]["name"], default.name.as_str(), "{e}");
+    std::thread::sleep(QUIET);
+    let events = shield.events_of(&set.id);
+    assert!(events.is_empty(), "events for a container with no-new-privileges: {events:#?}");
 }
 
 /// A policy file that breaks a rule stops the shield before it starts, naming the policy

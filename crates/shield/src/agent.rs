@@ -24,6 +24,7 @@ use crate::paths::{escape_rules, escape_write, host_path, is_host_critical, norm
 use crate::policy::{Mode, Policy};
 use crate::runtime::bundle;
 use crate::runtime::listener::{RuntimeListener, Starting};
+use crate::runtime::setup::{self, is_runtime_setup};
 use crate::runtime::{Answer, StartRequest};
 use crate::scan::{FileKey, ScanJob, ScanQueue};
 use crate::{environment, miner, proctree, rootfs};
@@ -91,6 +92,8 @@ pub struct ShieldConfig {
     /// Whether a container whose enforce-mode policy cannot be put in place may not start
     /// (and what `cguard-runc` does when the shield does not answer in time).
     pub runtime_fail_closed: bool,
+    /// What the container-environment checks report beyond explicit choices.
+    pub environment: environment::Settings,
 }
 
 /// What happened once the agent stopped.
@@ -228,6 +231,7 @@ fn detect_loop(
         protected: HashSet::new(),
         awaiting_result: HashMap::new(),
         runtime_fail_closed: config.runtime_fail_closed,
+        environment: config.environment,
         swept: std::time::Instant::now(),
     };
     let mut changes = RuleChanges::default();
@@ -376,6 +380,8 @@ struct Agent {
     swept: std::time::Instant,
     /// Containers whose environment was checked.
     env_reported: HashSet<String>,
+    /// What the environment checks report beyond explicit choices.
+    environment: environment::Settings,
     /// Rules installed for the whole life of the agent (never removed).
     fixed: Vec<PathRule>,
     /// Containers handed to the enforcer.
@@ -576,7 +582,7 @@ impl Agent {
         let Some(container) = self.containers.get(id).filter(|c| c.info.settings_known()) else { return };
         if self.env_reported.insert(id.to_owned()) {
             let context = base_context(container, Vec::new());
-            for env in environment::check(&container.info) {
+            for env in environment::check(&container.info, &self.environment) {
                 self.emitter.emit(finding::environment(&env), &context, false);
             }
         }
@@ -690,6 +696,9 @@ impl Agent {
         }
         match event {
             Event::Exec { .. } => {
+                if self.is_runtime_init(event, &container) {
+                    return;
+                }
                 if self.execed.len() >= MAX_EXECED {
                     self.execed.clear();
                 }
@@ -741,6 +750,37 @@ impl Agent {
             self.execed.get(&pid).filter(|e| e.container == container.info.id).map(|e| (e.info.clone(), e.ppid))
         };
         base_context(container, proctree::process_tree(tgid, first, ppid, &inside, &exited))
+    }
+
+    /// Whether an exec is the runtime starting the container's init (see
+    /// [`setup::is_runtime_init`]): not the container's program, so not judged, and not
+    /// remembered as a container process.
+    fn is_runtime_init(&self, event: &Event, container: &Container) -> bool {
+        let Event::Exec { process, filename, filename_truncated, argv, args_truncated, .. } = event else {
+            return false;
+        };
+        if *filename_truncated || *args_truncated {
+            return false;
+        }
+        // Cheap tests first: the namespace is read from /proc only for a candidate.
+        let argv: Vec<String> = argv.iter().take(3).map(|a| a.to_string_lossy().into_owned()).collect();
+        let exec = setup::Exec {
+            filename: &filename.to_string_lossy(),
+            argv: &argv,
+            tgid: process.tgid,
+            ppid: process.ppid,
+            outside_container: true,
+        };
+        if !setup::is_runtime_init(&exec, &self.execed) {
+            return false;
+        }
+        let info = &container.info;
+        let outside = setup::outside_container(process.mnt_ns, process.tgid, process.ppid, &info.id, info.pid);
+        let init = setup::is_runtime_init(&setup::Exec { outside_container: outside, ..exec }, &self.execed);
+        if init {
+            tracing::debug!(pid = process.tgid, container = container.info.short_id(), "the runtime's init");
+        }
+        init
     }
 
     fn on_exec(&mut self, event: &Event, container: &Container) {
@@ -1015,15 +1055,6 @@ struct Execed {
     exited: Option<std::time::Instant>,
 }
 
-/// Whether an event comes from the container runtime's own setup: runc's init process
-/// (`runc:[2:INIT]`, and its `[0:PARENT]`/`[1:CHILD]` helpers) before it executes the
-/// container's first program. Its mounts, `pivot_root` and masked paths are not the
-/// container's behaviour. A process seen executing a program, or whose parent was, is
-/// never setup, so a container process cannot hide by renaming itself `runc:[…]`.
-pub fn is_runtime_setup<V>(comm: &str, tgid: u32, ppid: u32, execed: &HashMap<u32, V>) -> bool {
-    comm.starts_with("runc:[") && !execed.contains_key(&tgid) && !execed.contains_key(&ppid)
-}
-
 /// The kernel path rules of the policies' protected files.
 fn policy_rules(policies: &[Policy]) -> Vec<PathRule> {
     let mut rules: Vec<PathRule> = Vec::new();
@@ -1067,18 +1098,6 @@ mod tests {
         ];
         let gone = gone_containers(cache.iter(), |c| c.id.ends_with("alive"));
         assert_eq!(gone, vec!["ctrd-gone", "crio-gone"]);
-    }
-
-    #[test]
-    fn runc_init_before_the_first_exec_is_runtime_setup() {
-        let mut execed = HashMap::new();
-        assert!(is_runtime_setup("runc:[2:INIT]", 10, 9, &execed));
-        assert!(is_runtime_setup("runc:[1:CHILD]", 10, 9, &execed));
-        assert!(!is_runtime_setup("sh", 10, 9, &execed));
-        execed.insert(10, ());
-        assert!(!is_runtime_setup("runc:[2:INIT]", 10, 9, &execed));
-        // A child of a container process that renamed itself.
-        assert!(!is_runtime_setup("runc:[2:INIT]", 11, 10, &execed));
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //! create and start: risk notices, not attacks. Each finding's text is the seed's:
 //! `privileged:true`, `capabilities:[…]`, `seccomp=unconfined`, `no-new-privileges:false`,
 //! `mounts:[{"source":…,"destination":…}]`.
+//!
+//! `no-new-privileges:false` is a reminder about an explicit choice: it is reported when the
+//! configuration asks for it (`--security-opt no-new-privileges=false`), not for a container
+//! that left the runtime's default, unless [`Settings::report_default_no_new_privileges`]
+//! asks for defaults too. Every `docker run` leaves it at its default: reporting that would
+//! flag every container on a node, and alert fatigue is how a runtime tool gets switched off.
 
 use crate::docker::ContainerInfo;
 use crate::paths::is_under;
@@ -44,6 +50,27 @@ pub const RUNTIME_SOCKETS: &[&str] = &[
 /// Files that runtimes mount into every container themselves: never reported.
 pub const RUNTIME_FILES: &[&str] = &["/etc/hosts", "/etc/resolv.conf", "/etc/hostname"];
 
+/// What the checks report beyond the configuration's explicit choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// Report `no-new-privileges:false` for a container that did not set no-new-privileges
+    /// at all (the runtime's default), not only for one that set it to false.
+    pub report_default_no_new_privileges: bool,
+}
+
+/// What a container's configuration says about no-new-privileges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoNewPrivileges {
+    /// Set (`no-new-privileges`, `no-new-privileges=true`, OCI `noNewPrivileges: true`).
+    Set,
+    /// Explicitly turned off (`no-new-privileges=false`).
+    Unset,
+    /// Not said: the runtime's default (off, unless the engine's own default is on). An OCI
+    /// spec has only the resulting flag, so a containerd or CRI-O container (Kubernetes'
+    /// `allowPrivilegeEscalation: true`, explicit or not) is always here when it is off.
+    Default,
+}
+
 /// One environment check that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvFinding {
@@ -68,6 +95,35 @@ fn has_opt(info: &ContainerInfo, key: &str, values: &[&str]) -> bool {
     })
 }
 
+/// Go's `strconv.ParseBool`, which the Docker engine parses the option's value with.
+fn go_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// The container's no-new-privileges setting, read from `HostConfig.SecurityOpt` as the
+/// engine reads it: `no-new-privileges` alone is true, `=VALUE` (or the old `:VALUE`) is
+/// parsed as a Go boolean, and the last occurrence wins.
+pub fn no_new_privileges(info: &ContainerInfo) -> NoNewPrivileges {
+    let mut setting = NoNewPrivileges::Default;
+    for opt in &info.security_opt {
+        let (key, value) = opt.split_once(['=', ':']).map(|(k, v)| (k, Some(v))).unwrap_or((opt.as_str(), None));
+        if key != "no-new-privileges" {
+            continue;
+        }
+        match value.map(go_bool) {
+            None | Some(Some(true)) => setting = NoNewPrivileges::Set,
+            Some(Some(false)) => setting = NoNewPrivileges::Unset,
+            // The engine refuses to create such a container.
+            Some(None) => {}
+        }
+    }
+    setting
+}
+
 /// Whether a bind mount's source is sensitive.
 pub fn sensitive_source(source: &str, destination: &str) -> bool {
     let source = crate::paths::normalise(None, source).unwrap_or_default();
@@ -82,7 +138,7 @@ pub fn sensitive_source(source: &str, destination: &str) -> bool {
 }
 
 /// The checks that fail for a container, in a fixed order.
-pub fn check(info: &ContainerInfo) -> Vec<EnvFinding> {
+pub fn check(info: &ContainerInfo, settings: &Settings) -> Vec<EnvFinding> {
     let mut out = Vec::new();
     if info.privileged {
         out.push(EnvFinding { kind: "privileged", text: "privileged:true".into() });
@@ -99,8 +155,15 @@ pub fn check(info: &ContainerInfo) -> Vec<EnvFinding> {
     if has_opt(info, "seccomp", &["unconfined"]) {
         out.push(EnvFinding { kind: "seccomp-unconfined", text: "seccomp=unconfined".into() });
     }
-    if !has_opt(info, "no-new-privileges", &["true", ""]) {
-        out.push(EnvFinding { kind: "no-new-privileges", text: "no-new-privileges:false".into() });
+    match no_new_privileges(info) {
+        NoNewPrivileges::Unset => {
+            out.push(EnvFinding { kind: "no-new-privileges", text: "no-new-privileges:false".into() })
+        }
+        NoNewPrivileges::Default if settings.report_default_no_new_privileges => out.push(EnvFinding {
+            kind: "no-new-privileges",
+            text: "no-new-privileges:false (not set: the runtime's default)".into(),
+        }),
+        NoNewPrivileges::Set | NoNewPrivileges::Default => {}
     }
     // Written by hand: the seed's order is source, then destination.
     let risky: Vec<String> = info
@@ -127,16 +190,54 @@ mod tests {
         Mount { kind: "bind".into(), source: source.into(), destination: destination.into(), read_write: true }
     }
 
+    const DEFAULTS: Settings = Settings { report_default_no_new_privileges: false };
+    const REPORT_DEFAULTS: Settings = Settings { report_default_no_new_privileges: true };
+
     fn kinds(info: &ContainerInfo) -> Vec<&'static str> {
-        check(info).iter().map(|f| f.kind).collect()
+        check(info, &DEFAULTS).iter().map(|f| f.kind).collect()
+    }
+
+    fn opts(opts: &[&str]) -> ContainerInfo {
+        ContainerInfo { security_opt: opts.iter().map(|o| (*o).to_owned()).collect(), ..Default::default() }
     }
 
     #[test]
     fn a_hardened_container_passes() {
-        let info = ContainerInfo { security_opt: vec!["no-new-privileges".into()], ..Default::default() };
-        assert!(check(&info).is_empty());
-        let info = ContainerInfo { security_opt: vec!["no-new-privileges:true".into()], ..Default::default() };
-        assert!(check(&info).is_empty());
+        for set in ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true", "no-new-privileges=1"] {
+            assert!(check(&opts(&[set]), &REPORT_DEFAULTS).is_empty(), "{set}");
+        }
+    }
+
+    #[test]
+    fn a_default_container_passes_unless_defaults_are_reported() {
+        let info = ContainerInfo::default();
+        assert!(check(&info, &DEFAULTS).is_empty(), "the runtime's default is not the container's choice");
+        assert!(check(&opts(&["seccomp=default.json"]), &DEFAULTS).is_empty());
+        let found = check(&info, &REPORT_DEFAULTS);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, "no-new-privileges");
+        assert_eq!(found[0].text, "no-new-privileges:false (not set: the runtime's default)");
+    }
+
+    #[test]
+    fn no_new_privileges_is_read_as_the_engine_reads_it() {
+        assert_eq!(no_new_privileges(&opts(&[])), NoNewPrivileges::Default);
+        for unset in
+            ["no-new-privileges=false", "no-new-privileges:false", "no-new-privileges=0", "no-new-privileges=F"]
+        {
+            assert_eq!(no_new_privileges(&opts(&[unset])), NoNewPrivileges::Unset, "{unset}");
+            assert_eq!(kinds(&opts(&[unset])), vec!["no-new-privileges"], "{unset}");
+            let text = &check(&opts(&[unset]), &DEFAULTS)[0].text;
+            assert_eq!(text, "no-new-privileges:false", "the seed's text for an explicit choice");
+        }
+        // The last occurrence wins; a value the engine would refuse changes nothing.
+        assert_eq!(no_new_privileges(&opts(&["no-new-privileges", "no-new-privileges=false"])), NoNewPrivileges::Unset);
+        assert_eq!(
+            no_new_privileges(&opts(&["no-new-privileges=false", "no-new-privileges=true"])),
+            NoNewPrivileges::Set
+        );
+        assert_eq!(no_new_privileges(&opts(&["no-new-privileges=maybe"])), NoNewPrivileges::Default);
+        assert_eq!(no_new_privileges(&opts(&["no-new-privilegesx=false"])), NoNewPrivileges::Default);
     }
 
     #[test]
@@ -152,7 +253,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let found = check(&info);
+        let found = check(&info, &DEFAULTS);
         let texts: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
         assert_eq!(
             texts,
@@ -178,10 +279,7 @@ mod tests {
         }
         assert!(!sensitive_source("/tmp/h", "/etc/hostname"));
         let volume = Mount { kind: "volume".into(), ..bind("/var/lib/docker/volumes/v/_data", "/data") };
-        assert!(kinds(&ContainerInfo { mounts: vec![volume], ..Default::default() }).contains(&"no-new-privileges"));
-        assert_eq!(
-            kinds(&ContainerInfo { mounts: vec![bind("/tmp/h", "/etc/hosts")], ..Default::default() }),
-            vec!["no-new-privileges"]
-        );
+        assert!(kinds(&ContainerInfo { mounts: vec![volume], ..Default::default() }).is_empty());
+        assert!(kinds(&ContainerInfo { mounts: vec![bind("/tmp/h", "/etc/hosts")], ..Default::default() }).is_empty());
     }
 }

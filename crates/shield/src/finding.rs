@@ -102,6 +102,11 @@ pub fn escape_write(kind: EscapeWrite, path: &str) -> Finding {
             ("core-pattern-write", "write to core_pattern, which makes the host run a program when a process crashes")
         }
         EscapeWrite::ProcMem => ("proc-mem-write", "write to the memory of another process through /proc/PID/mem"),
+        EscapeWrite::OwnMem => (
+            "dirty-cow",
+            "a process opened its own memory for writing through /proc/self/mem, the path of the Dirty COW exploit \
+             (CVE-2016-5195) to write over read-only memory",
+        ),
         EscapeWrite::ProcExe => (
             "runc-exe-overwrite",
             "write to a process's executable through /proc/*/exe (runc /proc/self/exe overwrite, CVE-2019-5736)",
@@ -191,6 +196,9 @@ mod tests {
         assert_eq!(syscall("ptrace", None).kind, "ptrace");
         assert!(syscall("unshare", Some(-1)).description.contains("refused before entry"));
         assert_eq!(escape_write(EscapeWrite::ProcExe, "/proc/self/exe").kind, "runc-exe-overwrite");
+        let cow = escape_write(EscapeWrite::OwnMem, "/proc/self/mem");
+        assert_eq!((cow.category, cow.kind.as_str()), ("escape", "dirty-cow"));
+        assert!(cow.description.contains("Dirty COW") && cow.description.ends_with(": /proc/self/mem"));
         assert_eq!(fileless_exec(true, "/proc/self/fd/3", "memfd:x").kind, "memfd-exec");
         assert_eq!(fileless_exec(false, "/proc/self/fd/3", "x").kind, "deleted-file-exec");
         let env = EnvFinding { kind: "privileged", text: "privileged:true".into() };

@@ -117,6 +117,11 @@ pub enum EscapeWrite {
     CorePattern,
     /// `/proc/PID/mem` of another process.
     ProcMem,
+    /// The writer's own memory (`/proc/self/mem`): how the Dirty COW exploit
+    /// (CVE-2016-5195) writes over read-only mappings, since writes through this file
+    /// ignore a mapping's protection. Applications write their own memory directly; only
+    /// debuggers and instrumentation tools use this file, rarely in a container.
+    OwnMem,
     /// `/proc/self/exe` or `/proc/PID/exe` (runc CVE-2019-5736).
     ProcExe,
 }
@@ -130,7 +135,8 @@ pub fn escape_rules() -> Vec<PathRule> {
 }
 
 /// Classifies a written path (normalised). `own_pids` are the writer's own pid numbers
-/// (in its pid namespace and on the host): `/proc/<own>/mem` is not another process's.
+/// (in its pid namespace and on the host): `/proc/<own>/mem` is its own memory, not another
+/// process's.
 pub fn escape_write(path: &str, own_pids: &[u32]) -> Option<EscapeWrite> {
     let name = path.rsplit('/').next().unwrap_or_default();
     match name {
@@ -150,7 +156,8 @@ pub fn escape_write(path: &str, own_pids: &[u32]) -> Option<EscapeWrite> {
     let is_process = own || process.parse::<u32>().is_ok();
     match file {
         "exe" if is_process => Some(EscapeWrite::ProcExe),
-        "mem" if is_process && !own => Some(EscapeWrite::ProcMem),
+        "mem" if own => Some(EscapeWrite::OwnMem),
+        "mem" if is_process => Some(EscapeWrite::ProcMem),
         _ => None,
     }
 }
@@ -221,8 +228,13 @@ mod tests {
         assert_eq!(escape_write("/tmp/core_pattern", &[]), None);
         assert_eq!(escape_write("/proc/1/mem", &[7, 4711]), Some(EscapeWrite::ProcMem));
         assert_eq!(escape_write("/proc/1/task/1/mem", &[7]), Some(EscapeWrite::ProcMem));
-        assert_eq!(escape_write("/proc/7/mem", &[7, 4711]), None);
-        assert_eq!(escape_write("/proc/self/mem", &[7]), None);
+        assert_eq!(escape_write("/proc/7/mem", &[7, 4711]), Some(EscapeWrite::OwnMem));
+        assert_eq!(escape_write("/proc/4711/mem", &[7, 4711]), Some(EscapeWrite::OwnMem));
+        assert_eq!(escape_write("/proc/self/mem", &[7]), Some(EscapeWrite::OwnMem));
+        assert_eq!(escape_write("/proc/thread-self/mem", &[7]), Some(EscapeWrite::OwnMem));
+        assert_eq!(escape_write("/proc/self/task/8/mem", &[7]), Some(EscapeWrite::OwnMem));
+        assert_eq!(escape_write("/proc/net/mem", &[7]), None);
+        assert_eq!(escape_write("/tmp/mem", &[7]), None);
         assert_eq!(escape_write("/proc/self/exe", &[7]), Some(EscapeWrite::ProcExe));
         assert_eq!(escape_write("/proc/42/exe", &[7]), Some(EscapeWrite::ProcExe));
         assert_eq!(escape_write("/build/exe", &[7]), None);

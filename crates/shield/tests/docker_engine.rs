@@ -43,6 +43,8 @@ fn inspect_reads_a_created_containers_configuration() {
         "SYS_ADMIN",
         "--security-opt",
         "seccomp=unconfined",
+        "--security-opt",
+        "no-new-privileges=false",
         "-v",
         "/etc:/host/etc:ro",
         IMAGE,
@@ -59,7 +61,10 @@ fn inspect_reads_a_created_containers_configuration() {
     assert!(info.security_opt.contains(&"seccomp=unconfined".to_owned()));
     let mount = info.mounts.iter().find(|m| m.destination == "/host/etc").expect("the bind mount");
     assert_eq!((mount.kind.as_str(), mount.source.as_str(), mount.read_write), ("bind", "/etc", false));
-    let kinds: Vec<_> = shield::environment::check(&info).iter().map(|f| f.kind).collect();
+    // The engine keeps the option as written: an explicit choice, reported.
+    assert_eq!(shield::environment::no_new_privileges(&info), shield::environment::NoNewPrivileges::Unset);
+    let settings = shield::environment::Settings::default();
+    let kinds: Vec<_> = shield::environment::check(&info, &settings).iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec!["capabilities", "seccomp-unconfined", "no-new-privileges", "sensitive-mount"]);
     // The list describes it too (without its security settings), and so does `summary`.
     let listed = client.list().unwrap().into_iter().find(|c| c.id == id).expect("listed");

@@ -13,7 +13,9 @@
 //! - [`listener`]: the shield's side, a unix socket only root can use;
 //! - [`bundle`]: what a container's OCI `config.json` says of it (Kubernetes annotations of
 //!   containerd and CRI-O, mounts, capabilities), for containers the Docker engine does not
-//!   know.
+//!   know;
+//! - [`setup`]: what the runtime does before the container's first program (its init
+//!   process), which no policy judges.
 //!
 //! The exchange on the socket is one JSON line each way after a greeting: the shield
 //! greets with `{"failClosed":BOOL}`, the wrapper sends a [`StartRequest`], the shield
@@ -21,6 +23,7 @@
 
 pub mod bundle;
 pub mod listener;
+pub mod setup;
 pub mod wrapper;
 
 use serde::{Deserialize, Serialize};
