@@ -3,6 +3,7 @@
 //! helpers that both sides must agree on.
 
 pub mod audit;
+pub mod detections;
 pub mod iam;
 pub mod images;
 pub mod page;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use api::vulns::{IgnoreRequest, VulnListQuery};
 use store::scratch::ScratchDb;
-use store::{Backend, FindingRow, FoundCounts, ImageRow, MatchCounts, PageReq, RegistryRow, VersionRow};
+use store::{Backend, Detections, FindingRow, FoundCounts, ImageRow, MatchCounts, PageReq, RegistryRow, VersionRow};
 
 struct Args {
     backend: Backend,
@@ -195,7 +195,18 @@ async fn main() {
             .collect();
         total += findings.len();
         let counts = MatchCounts::default();
-        images.store_result(&digest, &packed, &FoundCounts::default(), &counts, &findings, "bench").await.unwrap();
+        images
+            .store_result(
+                &digest,
+                &packed,
+                &FoundCounts::default(),
+                &counts,
+                &findings,
+                &Detections::default(),
+                "bench",
+            )
+            .await
+            .unwrap();
     }
     let stored = started.elapsed();
     let started = Instant::now();

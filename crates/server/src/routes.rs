@@ -288,6 +288,9 @@ pub fn all() -> Vec<Route> {
             get(vulnerabilities::decisions)
         }),
         r(M::GET, "/api/v1/vulnerabilities/{id}", Action(A::ImageSecureGet), || get(vulnerabilities::get_one)),
+        r(M::GET, "/api/v1/malware", Action(A::ImageSecureList), || get(detections::malware)),
+        r(M::GET, "/api/v1/baseline", Action(A::ImageSecureList), || get(detections::baseline)),
+        r(M::GET, "/api/v1/baseline/{id}", Action(A::ImageSecureGet), || get(detections::baseline_check)),
         w_image(
             M::POST,
             "/api/v1/vulnerabilities/{id}/ignore",

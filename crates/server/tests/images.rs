@@ -348,6 +348,45 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
 
         check_ignores(&server, &admin, &items, extra, total).await;
 
+        // Malicious files and failed baseline checks across the view: one item per file and
+        // version, one per check with the versions where it failed.
+        let (s, malware) = server.get("/api/v1/malware?view=private&limit=1000", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{malware}");
+        let found: BTreeSet<(String, String)> = malware["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["tag"].as_str().unwrap().to_owned(), m["path"].as_str().unwrap().to_owned()))
+            .collect();
+        let want: BTreeSet<(String, String)> = [("bookworm", extra), ("latest", extra), ("12", minbase)]
+            .iter()
+            .flat_map(|(tag, w)| w.malware.iter().map(move |p| (tag.to_string(), p.clone())))
+            .collect();
+        assert_eq!(found, want);
+        assert!(malware["items"].as_array().unwrap().iter().all(|m| !m["type"].as_str().unwrap().is_empty()));
+        if let Some(first) = want.iter().next() {
+            let name = first.1.rsplit('/').next().unwrap().to_uppercase();
+            let (_, named) = server.get(&format!("/api/v1/malware?view=private&q={name}"), &admin).await;
+            assert!(named["total"].as_u64().unwrap() >= 1, "{named}");
+        }
+        let (s, baseline) = server.get("/api/v1/baseline?view=private&limit=1000", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{baseline}");
+        let failed: BTreeSet<String> =
+            baseline["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        let want: BTreeSet<String> = extra.baseline_failed.union(&minbase.baseline_failed).cloned().collect();
+        assert_eq!(failed, want);
+        for c in baseline["items"].as_array().unwrap() {
+            let id = c["id"].as_str().unwrap();
+            let affected = [extra, extra, minbase].iter().filter(|w| w.baseline_failed.contains(id)).count();
+            assert_eq!(c["affected_images"].as_u64(), Some(affected as u64), "{c}");
+            let (_, places) = server.get(&format!("/api/v1/baseline/{id}?view=private"), &admin).await;
+            assert_eq!(places["total"].as_u64(), Some(affected as u64), "{places}");
+            assert!(places["items"].as_array().unwrap().iter().all(|p| !p["advice"].as_str().unwrap().is_empty()));
+        }
+        for bad in ["/api/v1/malware?view=all", "/api/v1/baseline?view=private&level=urgent"] {
+            assert_eq!(server.get(bad, &admin).await.0, StatusCode::BAD_REQUEST, "{bad}");
+        }
+
         // Filters of the report: by urgency, by text.
         let id = bookworm["id"].as_str().unwrap();
         let (_, fix) = server.get(&format!("/api/v1/images/{id}/report?urgency=fix-asap"), &admin).await;

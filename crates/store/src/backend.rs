@@ -43,6 +43,7 @@ impl Backend {
             (9, include_str!("../migrations/0009_image_findings.sql")),
             (10, include_str!("../migrations/0010_vuln_ignores.sql")),
             (11, include_str!("../migrations/0011_vuln_view_stats.sql")),
+            (12, include_str!("../migrations/0012_image_detections.sql")),
         ]
     }
 }

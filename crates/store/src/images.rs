@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::sql::{Bind, SqlStore, conflict_or, flag, now_ms, order_by};
-use crate::{FindingRow, PageReq, Result, StoreError, StoredFinding};
+use crate::{Detections, FindingRow, PageReq, Result, StoreError, StoredFinding};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryRow {
@@ -157,6 +157,7 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
         found: &FoundCounts,
         counts: &MatchCounts,
         findings: &[FindingRow],
+        detections: &Detections,
         db: &str,
     ) -> Result<()>;
     async fn result(&self, digest: &str) -> Result<Option<String>>;
@@ -572,6 +573,7 @@ impl ImageStore for SqlStore {
         found: &FoundCounts,
         counts: &MatchCounts,
         findings: &[FindingRow],
+        detections: &Detections,
         db: &str,
     ) -> Result<()> {
         let _w = self.writing().await;
@@ -608,6 +610,7 @@ impl ImageStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         crate::findings::replace(&mut tx, digest, findings, now).await?;
+        crate::detections::replace(&mut tx, digest, detections, now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -8,6 +8,7 @@
 
 mod audit_chain;
 mod backend;
+mod detections;
 mod enrolment;
 mod findings;
 mod images;
@@ -23,6 +24,7 @@ pub use audit_chain::{
     AuditKey, ChainProblem, Checkpoint, KEYED_PREFIX, chain_hash, is_keyed, keyed_chain_hash, verify_chain,
 };
 pub use backend::Backend;
+pub use detections::{BaselineRow, CheckTally, DetectionViews, Detections, MalwareRow, Place};
 pub use enrolment::{Enrolment, EnrolmentStore};
 pub use findings::{FindingRow, StoredFinding};
 pub use images::{
@@ -75,6 +77,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn enrolment(&self) -> &dyn EnrolmentStore;
     /// Vulnerabilities across images.
     fn vuln_views(&self) -> &dyn VulnViews;
+    /// Malicious files and baseline results across images.
+    fn detections(&self) -> &dyn DetectionViews;
     /// Decisions to ignore vulnerabilities.
     fn ignores(&self) -> &dyn IgnoreStore;
 

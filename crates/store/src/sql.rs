@@ -418,6 +418,10 @@ impl Store for SqlStore {
         self
     }
 
+    fn detections(&self) -> &dyn crate::DetectionViews {
+        self
+    }
+
     async fn create_user(&self, u: &UserRow) -> Result<()> {
         let _w = self.writing().await;
         sqlx::query(

@@ -103,7 +103,10 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         };
         // The same finding twice (a package seen at two paths) is kept once.
         let first = [finding("DSA-1", "fix-asap"), finding("DSA-2", "can-delay"), finding("DSA-1", "fix-asap")];
-        images.store_result("sha256:aa", "report-text", &found_counts, &counts, &first, "db-1").await.unwrap();
+        images
+            .store_result("sha256:aa", "report-text", &found_counts, &counts, &first, &Detections::default(), "db-1")
+            .await
+            .unwrap();
         let kept = images.findings("sha256:aa").await.unwrap();
         assert_eq!(kept.iter().map(|f| f.finding.vuln_id.as_str()).collect::<Vec<_>>(), ["DSA-1", "DSA-2"]);
         assert!(kept.iter().all(|f| f.gone_at.is_none()));
@@ -187,13 +190,13 @@ async fn vulnerability_views_add_up_the_current_findings_of_each_version() {
         let none = MatchCounts::default();
         let found = FoundCounts::default();
         let aa = [finding("DSA-1", "openssl", "fix-asap"), finding("DSA-2", "zlib", "can-delay")];
-        images.store_result("sha256:aa", "r", &found, &none, &aa, "db").await.unwrap();
+        images.store_result("sha256:aa", "r", &found, &none, &aa, &Detections::default(), "db").await.unwrap();
         let bb = [
             finding("DSA-1", "libssl3", "can-delay"),
             finding("DSA-3", "bash", "no-need-now"),
             finding("DSA-4", "curl", "fix-asap"),
         ];
-        images.store_result("sha256:bb", "r", &found, &none, &bb, "db").await.unwrap();
+        images.store_result("sha256:bb", "r", &found, &none, &bb, &Detections::default(), "db").await.unwrap();
 
         let views = s.vuln_views();
         let (counts, top) = views.vuln_summary("private", 5, 0).await.unwrap();
@@ -269,9 +272,17 @@ async fn ignored_findings_stop_counting_and_stay_listed_until_the_decision_lapse
         let mut fixed = finding("DSA-2", "zlib", "can-delay");
         fixed.fixed_version = String::new();
         let aa = [finding("DSA-1", "openssl", "fix-asap"), fixed.clone()];
-        images.store_result("sha256:aa", "r", &found, &none, &aa, "db").await.unwrap();
+        images.store_result("sha256:aa", "r", &found, &none, &aa, &Detections::default(), "db").await.unwrap();
         images
-            .store_result("sha256:bb", "r", &found, &none, &[finding("DSA-1", "openssl", "fix-asap")], "db")
+            .store_result(
+                "sha256:bb",
+                "r",
+                &found,
+                &none,
+                &[finding("DSA-1", "openssl", "fix-asap")],
+                &Detections::default(),
+                "db",
+            )
             .await
             .unwrap();
         let (views, ignores) = (s.vuln_views(), s.ignores());
@@ -324,6 +335,62 @@ async fn ignored_findings_stop_counting_and_stay_listed_until_the_decision_lapse
             .await
             .unwrap();
         assert_eq!(dsa1(200).await, (0, 2), "v1's own decision and the until-fixed one on v2");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malicious_files_and_failed_checks_are_listed_per_version_of_a_kind() {
+    each_backend(|s, _| async move {
+        let images = s.images();
+        images.create_registry(&registry("r1", "harbor")).await.unwrap();
+        let app = images.upsert_image(&image("i1", "r1", "team/app")).await.unwrap();
+        images.upsert_version(&version("v1", &app.id, "1.0", "sha256:aa")).await.unwrap();
+        images.upsert_version(&version("v2", &app.id, "2.0", "sha256:aa")).await.unwrap();
+        let miner = MalwareRow {
+            path: "/usr/bin/xmrig".into(),
+            rule: "miner:xmrig".into(),
+            file_name: "xmrig".into(),
+            category: "Miner".into(),
+            description: "a coin miner".into(),
+            severity: "high".into(),
+            sha256: "ab".into(),
+            size: 10,
+        };
+        let check = |id: &str, level: &str, result: &str| BaselineRow {
+            check_id: id.into(),
+            title: format!("check {id}"),
+            level: level.into(),
+            method: "files".into(),
+            result: result.into(),
+            problem: "found".into(),
+            advice: "fix it".into(),
+        };
+        let found = Detections {
+            malware: vec![miner.clone(), miner.clone()],
+            baseline: vec![check("A", "High", "failed"), check("B", "Low", "passed"), check("C", "Low", "failed")],
+        };
+        let none = MatchCounts::default();
+        images.store_result("sha256:aa", "r", &FoundCounts::default(), &none, &[], &found, "db").await.unwrap();
+        let d = s.detections();
+        let (rows, total) = d.malware_list("private", Some("XMR"), &PageReq::default()).await.unwrap();
+        assert_eq!(total, 2, "one file, two versions; the duplicate is kept once");
+        assert_eq!((rows[0].0.clone(), rows[0].1.tag.as_str()), (miner, "1.0"));
+        assert_eq!(d.malware_list("private", Some("nginx"), &PageReq::default()).await.unwrap().1, 0);
+        assert_eq!(d.malware_list("local", None, &PageReq::default()).await.unwrap().1, 0);
+        let (checks, total) = d.baseline_list("private", None, &PageReq::default()).await.unwrap();
+        assert_eq!(total, 2, "failed checks only");
+        assert_eq!(
+            checks.iter().map(|c| (c.check_id.as_str(), c.failed_versions)).collect::<Vec<_>>(),
+            [("A", 2), ("C", 2)]
+        );
+        assert_eq!(d.baseline_list("private", Some("High"), &PageReq::default()).await.unwrap().1, 1);
+        let (places, total) = d.baseline_check("private", "C", &PageReq::default()).await.unwrap();
+        assert_eq!((total, places[0].0.problem.as_str()), (2, "found"));
+        // A new result replaces what the old one found.
+        d.set_detections("sha256:aa", &Detections::default()).await.unwrap();
+        assert_eq!(d.malware_list("private", None, &PageReq::default()).await.unwrap().1, 0);
+        assert_eq!(d.baseline_list("private", None, &PageReq::default()).await.unwrap().1, 0);
     })
     .await;
 }

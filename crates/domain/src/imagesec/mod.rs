@@ -7,6 +7,7 @@
 //! computed again when the database changes, never by reading the image again.
 
 pub mod catalog;
+pub mod detection_views;
 pub mod ignores;
 pub mod local;
 pub mod registries;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use scan::Report;
 use scan::vulns::VulnReport;
-use store::{FindingRow, FoundCounts, MatchCounts};
+use store::{BaselineRow, Detections, FindingRow, FoundCounts, MalwareRow, MatchCounts};
 
 use super::ImageSecurity;
 use crate::jobs::worker::Outcome;
@@ -25,6 +25,49 @@ pub fn found(report: &Report) -> FoundCounts {
         packages: n(report.inventory.packages.len()),
         size: i64::try_from(report.image.size).unwrap_or(i64::MAX),
     }
+}
+
+/// A report's malicious files and baseline results, as the lists across images keep them.
+pub fn detections(report: &Report) -> Detections {
+    let malware = report
+        .malware
+        .as_ref()
+        .map(|m| {
+            m.findings
+                .iter()
+                .map(|hit| &hit.finding)
+                .map(|f| MalwareRow {
+                    path: f.path.clone(),
+                    rule: f.rule.clone(),
+                    file_name: f.file_name.clone(),
+                    category: f.category.as_str().to_owned(),
+                    description: f.description.clone(),
+                    severity: super::report::serde_text(&f.severity),
+                    sha256: f.sha256.clone(),
+                    size: i64::try_from(f.size).unwrap_or(i64::MAX),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let baseline = report
+        .baseline
+        .as_ref()
+        .map(|checks| {
+            checks
+                .iter()
+                .map(|c| BaselineRow {
+                    check_id: c.id.clone(),
+                    title: c.title.clone(),
+                    level: super::report::serde_text(&c.level),
+                    method: c.method.clone(),
+                    result: super::report::serde_text(&c.result),
+                    problem: c.problem.clone(),
+                    advice: c.advice.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Detections { malware, baseline }
 }
 
 /// Matches a stored report's inventory against a database.
@@ -71,10 +114,14 @@ async fn rematch_one(service: &ImageSecurity, digest: &str, db: &Arc<Loaded>) ->
         return Ok(());
     };
     let db2 = db.clone();
-    let (counts, findings) =
-        tokio::task::spawn_blocking(move || scan::packed::unpack(&stored).map(|r| matched(&match_report(&r, &db2))))
-            .await
-            .map_err(|e| e.to_string())??;
+    let ((counts, findings), found) = tokio::task::spawn_blocking(move || {
+        scan::packed::unpack(&stored).map(|r| (matched(&match_report(&r, &db2)), detections(&r)))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    // The detections do not depend on the database; kept again so that results stored
+    // before they had rows of their own get them.
+    service.store.detections().set_detections(digest, &found).await.map_err(|e| e.to_string())?;
     service.store.images().set_match(digest, &counts, &findings, &db.version).await.map_err(|e| e.to_string())
 }
 

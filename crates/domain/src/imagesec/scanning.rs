@@ -136,6 +136,7 @@ async fn scan_entry(service: &ImageSecurity, entry: &CatalogEntry, digest: &str,
 pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: scan::Report) -> Result<(), String> {
     report.vulnerabilities = None;
     let found = results::found(&report);
+    let detections = results::detections(&report);
     let ((counts, findings), db, encoded) = {
         let db = service.vulns.current().ok();
         tokio::task::spawn_blocking(move || {
@@ -149,7 +150,7 @@ pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: sca
     service
         .store
         .images()
-        .store_result(digest, &encoded, &found, &counts, &findings, &db)
+        .store_result(digest, &encoded, &found, &counts, &findings, &detections, &db)
         .await
         .map_err(|e| e.to_string())
 }

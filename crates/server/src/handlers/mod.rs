@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod authorization;
 pub mod clusters;
+pub mod detections;
 pub mod enrolment;
 pub mod events;
 pub mod groups;
