@@ -383,6 +383,32 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
             assert_eq!(places["total"].as_u64(), Some(affected as u64), "{places}");
             assert!(places["items"].as_array().unwrap().iter().all(|p| !p["advice"].as_str().unwrap().is_empty()));
         }
+        // Every list exports whole, as CSV and JSON lines.
+        let export = |path: String| {
+            let (base, token) = (server.base.clone(), admin.clone());
+            async move {
+                let resp = reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+                let status = resp.status();
+                let media = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+                (status, media, resp.text().await.unwrap())
+            }
+        };
+        let (s, media, csv) = export("/api/v1/vulnerabilities?view=private&format=csv&limit=1".into()).await;
+        assert_eq!((s, media.as_deref()), (StatusCode::OK, Some("text/csv; charset=utf-8")));
+        assert_eq!(
+            csv.lines().count() as u64,
+            list["total"].as_u64().unwrap() + 1,
+            "a header and every row, not a page"
+        );
+        assert!(csv.lines().next().unwrap().split(',').any(|c| c == "affected_images"));
+        let (_, media, jsonl) = export("/api/v1/malware?view=private&format=jsonl".into()).await;
+        assert_eq!(media.as_deref(), Some("application/x-ndjson"));
+        assert_eq!(jsonl.lines().count() as u64, malware["total"].as_u64().unwrap());
+        assert!(jsonl.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+        let (_, _, jsonl) = export("/api/v1/baseline?view=private&format=jsonl".into()).await;
+        assert_eq!(jsonl.lines().count() as u64, baseline["total"].as_u64().unwrap());
+        assert_eq!(export("/api/v1/malware?view=private&format=xml".into()).await.0, StatusCode::BAD_REQUEST);
+
         for bad in ["/api/v1/malware?view=all", "/api/v1/baseline?view=private&level=urgent"] {
             assert_eq!(server.get(bad, &admin).await.0, StatusCode::BAD_REQUEST, "{bad}");
         }

@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod detections;
 pub mod enrolment;
 pub mod events;
+pub mod export;
 pub mod groups;
 pub mod housekeeping;
 pub mod iam_policies;

@@ -7,7 +7,9 @@ use api::vulns::{
 use api::{Page, PageQuery};
 use axum::Extension;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 
+use super::export::{self, ExportQuery};
 use super::{Json, Path, Query, page, page_of, user_of};
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -22,17 +24,23 @@ pub async fn summary(State(st): State<AppState>, Query(q): Query<ViewQuery>) -> 
 }
 
 /// A view's vulnerabilities, most widespread first; filter by urgency, search by id, CVE
-/// or software.
-#[utoipa::path(get, path = "/api/v1/vulnerabilities", tag = "image-security", params(VulnListQuery, PageQuery),
-    responses((status = 200, body = Page<VulnItem>)))]
+/// or software. `format=csv|jsonl` exports every row instead of a page.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities", tag = "image-security",
+    params(VulnListQuery, PageQuery, ExportQuery), responses((status = 200, body = Page<VulnItem>)))]
 pub async fn list(
     State(st): State<AppState>,
     Query(q): Query<VulnListQuery>,
     Query(pq): Query<PageQuery>,
-) -> ApiResult<Json<Page<VulnItem>>> {
+    Query(e): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    if let Some(format) = e.format()? {
+        let (st, q) = (&st, &q);
+        let rows = export::all_rows(|p| async move { Ok(st.images.vuln_list(q, &p).await?) }).await?;
+        return export::render(&rows, format, &format!("vulnerabilities-{}", q.view));
+    }
     let p = page(&pq, &["affected_images", "id", "urgency"])?;
     let (items, total) = st.images.vuln_list(&q, &p).await?;
-    Ok(Json(page_of(items, total, &p)))
+    Ok(Json(page_of(items, total, &p)).into_response())
 }
 
 /// Ignore a vulnerability for all images (no `image_id`), one image version, or every
