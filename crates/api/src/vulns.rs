@@ -197,3 +197,21 @@ pub struct VulnDetail {
     pub images: Vec<AffectedImage>,
     pub decisions: Vec<IgnoreDecision>,
 }
+
+/// What a VEX import did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct VexImport {
+    /// Decisions recorded (new or replaced).
+    pub imported: u64,
+    /// Statements not recorded, each with why.
+    pub skipped: Vec<String>,
+}
+
+/// `?format=` of a VEX export.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VexQuery {
+    /// `openvex` (the default) or `cyclonedx`.
+    pub format: Option<String>,
+}

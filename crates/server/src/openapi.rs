@@ -70,6 +70,8 @@ use crate::routes::{self, Guard};
         vulnerabilities::unignore,
         vulnerabilities::decisions,
         vulnerabilities::get_one,
+        vulnerabilities::vex_export,
+        vulnerabilities::vex_import,
         detections::malware,
         detections::baseline,
         detections::baseline_check,

@@ -284,6 +284,15 @@ pub fn all() -> Vec<Route> {
         })),
         r(M::GET, "/api/v1/vulnerabilities", Action(A::ImageSecureList), || get(vulnerabilities::list)),
         r(M::GET, "/api/v1/vulnerabilities/summary", Action(A::ImageSecureList), || get(vulnerabilities::summary)),
+        r(M::GET, "/api/v1/vulnerabilities/vex", Action(A::ImageSecureList), || get(vulnerabilities::vex_export)),
+        w(
+            M::POST,
+            "/api/v1/vulnerabilities/vex",
+            Action(A::ImageSecureOperate),
+            "importVulIgnores",
+            "vulnerability",
+            || post(vulnerabilities::vex_import),
+        ),
         r(M::GET, "/api/v1/vulnerabilities/{id}/ignores", Action(A::ImageSecureGet), || {
             get(vulnerabilities::decisions)
         }),

@@ -558,6 +558,48 @@ async fn check_ignores(server: &TestServer, admin: &str, items: &[Value], extra:
         "{decisions}"
     );
 
+    // A decision travels out and back in as VEX, OpenVEX and CycloneDX.
+    let body = json!({"image_id": bookworm_id, "scope": "repository", "kind": "not-affected",
+        "justification": "vulnerable_code_not_in_execute_path", "reason": "never loaded"});
+    assert_eq!(server.post(&ignore, admin, body).await.0, StatusCode::OK);
+    let (s, openvex) = server.get("/api/v1/vulnerabilities/vex", admin).await;
+    assert_eq!(s, StatusCode::OK, "{openvex}");
+    let statements = openvex["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "the lapsed decision is not exported: {openvex}");
+    assert_eq!(
+        (statements[0]["vulnerability"]["name"].as_str(), statements[0]["status"].as_str()),
+        (Some(vuln.as_str()), Some("not_affected"))
+    );
+    let product = statements[0]["products"][0]["@id"].as_str().unwrap();
+    assert!(product.starts_with("pkg:oci/extra?repository_url=") && product.ends_with("/team/extra"), "{product}");
+    assert!(!statements[0]["products"][0]["subcomponents"].as_array().unwrap().is_empty());
+    let (_, cdx) = server.get("/api/v1/vulnerabilities/vex?format=cyclonedx", admin).await;
+    assert_eq!(cdx["vulnerabilities"][0]["analysis"]["justification"], "code_not_reachable", "{cdx}");
+    let scope = json!({"image_id": bookworm_id, "scope": "repository"});
+    for doc in [openvex, cdx] {
+        assert_eq!(server.post(&unignore, admin, scope.clone()).await.0, StatusCode::OK);
+        assert_eq!(summary_total().await, total);
+        let (s, imported) = server.post("/api/v1/vulnerabilities/vex", admin, doc).await;
+        assert_eq!((s, imported["imported"].as_u64()), (StatusCode::OK, Some(1)), "{imported}");
+        assert_eq!(summary_total().await, total - 2 * per_version);
+        let (_, decisions) = server.get(&format!("/api/v1/vulnerabilities/{vuln}/ignores"), admin).await;
+        let repo = decisions.as_array().unwrap().iter().find(|d| d["scope"] == "repository").unwrap().clone();
+        assert_eq!(
+            (repo["kind"].as_str(), repo["justification"].as_str()),
+            (Some("not-affected"), Some("vulnerable_code_not_in_execute_path"))
+        );
+    }
+    assert_eq!(server.post(&unignore, admin, scope).await.0, StatusCode::OK);
+    assert_eq!(
+        server.post("/api/v1/vulnerabilities/vex", admin, json!({"nothing": 1})).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown = json!({"statements": [{"vulnerability": {"name": vuln}, "status": "not_affected",
+        "justification": "component_not_present", "products": [{"@id": "pkg:oci/nope?repository_url=nowhere/nope"}]}]});
+    let (_, none) = server.post("/api/v1/vulnerabilities/vex", admin, unknown).await;
+    assert_eq!((none["imported"].as_u64(), none["skipped"].as_array().map(Vec::len)), (Some(0), Some(1)), "{none}");
+    assert_eq!(summary_total().await, total);
+
     // Bad decisions are the caller's error.
     for bad in [
         json!({"kind": "maybe"}),

@@ -97,6 +97,8 @@ pub trait VulnViews: Send + Sync {
     async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)>;
     /// The view's vulnerabilities, most widespread first, and how many there are.
     async fn vuln_list(&self, filter: &VulnFilter, page: &PageReq, now: i64) -> Result<(Vec<VulnRow>, u64)>;
+    /// The package URLs a vulnerability was ever found in (at most 1,000).
+    async fn vuln_purls(&self, vuln_id: &str) -> Result<Vec<String>>;
     /// Where a vulnerability is now in a view: its current findings, by repository and tag
     /// (at most `limit`).
     async fn vuln_affected(&self, kind: &str, vuln_id: &str, now: i64, limit: u32) -> Result<Vec<AffectedRow>>;
@@ -275,6 +277,15 @@ impl VulnViews for SqlStore {
             })
             .collect::<Result<_>>()?;
         Ok((counts, top))
+    }
+
+    async fn vuln_purls(&self, vuln_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT purl FROM image_findings WHERE vuln_id = $1 AND purl <> '' ORDER BY purl LIMIT 1000",
+        )
+        .bind(vuln_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn vuln_affected(&self, kind: &str, vuln_id: &str, now: i64, limit: u32) -> Result<Vec<AffectedRow>> {

@@ -14,6 +14,7 @@ pub mod registries;
 pub mod report;
 pub mod results;
 pub mod scanning;
+pub mod vex;
 pub mod views;
 
 use std::collections::HashMap;

@@ -2,7 +2,8 @@
 //! findings per urgency with the TOP 5 versions, and the list by vulnerability.
 
 use api::vulns::{
-    IgnoreDecision, IgnoreRequest, UnignoreRequest, ViewQuery, VulnDetail, VulnItem, VulnListQuery, VulnSummary,
+    IgnoreDecision, IgnoreRequest, UnignoreRequest, VexImport, VexQuery, ViewQuery, VulnDetail, VulnItem,
+    VulnListQuery, VulnSummary,
 };
 use api::{Page, PageQuery};
 use axum::Extension;
@@ -86,4 +87,30 @@ pub async fn get_one(
     Query(q): Query<ViewQuery>,
 ) -> ApiResult<Json<VulnDetail>> {
     Ok(Json(st.images.vuln_detail(&id, &q.view).await?))
+}
+
+/// Every decision to ignore in force, as a VEX document (`format`: `openvex`, the default,
+/// or `cyclonedx`), keyed on vulnerability and package URL.
+#[utoipa::path(get, path = "/api/v1/vulnerabilities/vex", tag = "image-security", params(VexQuery),
+    responses((status = 200, description = "the VEX document", content_type = "application/json")))]
+pub async fn vex_export(State(st): State<AppState>, Query(q): Query<VexQuery>) -> ApiResult<Response> {
+    let format = q.format.as_deref().unwrap_or("openvex");
+    let doc = st.images.vex_export(format).await?;
+    let media = if format == "cyclonedx" { "application/vnd.cyclonedx+json" } else { "application/json" };
+    Ok(([(axum::http::header::CONTENT_TYPE, media)], doc.to_string()).into_response())
+}
+
+/// Record the decisions of an OpenVEX or CycloneDX VEX document (statements that say
+/// not affected, false positive, or an accepted risk), for the images and packages its
+/// products name.
+#[utoipa::path(post, path = "/api/v1/vulnerabilities/vex", tag = "image-security",
+    request_body(content = Object, description = "an OpenVEX or CycloneDX document"),
+    responses((status = 200, body = VexImport)))]
+pub async fn vex_import(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(doc): Json<serde_json::Value>,
+) -> ApiResult<Json<VexImport>> {
+    let user = user_of(&caller)?;
+    Ok(Json(st.images.vex_import(&doc, &user.user.name).await?))
 }
