@@ -3,7 +3,7 @@
 -- of findings. Writes only mark what changed (the *_dirty tables); the next read brings
 -- the rows it marked up to date first (VulnViews::refresh).
 
--- Per image version: its current findings per urgency, less those a decision ignores.
+-- Per image version: its current findings per urgency (decisions aside).
 CREATE TABLE version_vuln_tallies (
     version_id TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
@@ -15,6 +15,21 @@ CREATE TABLE version_vuln_tallies (
 );
 CREATE INDEX version_vuln_tallies_kind ON version_vuln_tallies (kind, total);
 CREATE INDEX version_vuln_tallies_digest ON version_vuln_tallies (digest);
+
+-- Per image version and vulnerability: its current findings a decision covers (only for
+-- vulnerabilities with a decision). A version's count is its tally less these.
+CREATE TABLE version_ignored (
+    version_id TEXT NOT NULL,
+    vuln_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    fix_asap BIGINT NOT NULL,
+    can_delay BIGINT NOT NULL,
+    no_need_now BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    PRIMARY KEY (version_id, vuln_id)
+);
+CREATE INDEX version_ignored_vuln ON version_ignored (vuln_id);
+CREATE INDEX version_ignored_kind ON version_ignored (kind, version_id);
 
 -- Per view (kind of image) and vulnerability.
 CREATE TABLE vuln_view_stats (
@@ -35,10 +50,14 @@ CREATE TABLE vuln_view_stats (
 );
 CREATE INDEX vuln_view_stats_affected ON vuln_view_stats (kind, affected);
 
+-- Vulnerabilities whose rows are to be made again; digests whose versions' tallies are;
+-- digests whose versions changed, so that every vulnerability they have is too.
 CREATE TABLE vuln_view_dirty (vuln_id TEXT PRIMARY KEY);
 CREATE TABLE digest_view_dirty (digest TEXT PRIMARY KEY);
+CREATE TABLE digest_vulns_dirty (digest TEXT PRIMARY KEY);
 -- When the views were last brought up to date (decisions that lapsed since then count again).
 CREATE TABLE vuln_view_state (id BIGINT PRIMARY KEY, refreshed_at BIGINT NOT NULL);
 INSERT INTO vuln_view_state (id, refreshed_at) VALUES (1, 0);
 -- Every digest with findings is brought up to date once.
 INSERT INTO digest_view_dirty (digest) SELECT DISTINCT digest FROM image_findings WHERE digest <> '';
+INSERT INTO digest_vulns_dirty (digest) SELECT DISTINCT digest FROM image_findings WHERE digest <> '';

@@ -51,14 +51,7 @@ pub(crate) async fn replace(
     findings: &[FindingRow],
     now: i64,
 ) -> Result<()> {
-    // The views across images count these vulnerabilities and this digest's versions again.
-    sqlx::query(
-        "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT vuln_id FROM image_findings \
-         WHERE digest = $1 AND gone_at IS NULL ON CONFLICT (vuln_id) DO NOTHING",
-    )
-    .bind(digest)
-    .execute(&mut **tx)
-    .await?;
+    // The views across images count this digest's versions again.
     sqlx::query("INSERT INTO digest_view_dirty (digest) VALUES ($1) ON CONFLICT (digest) DO NOTHING")
         .bind(digest)
         .execute(&mut **tx)
@@ -109,6 +102,14 @@ pub(crate) async fn replace(
         }
         q.execute(&mut **tx).await?;
     }
+    // And every vulnerability the digest has or had: those it lost, those it gained.
+    sqlx::query(
+        "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT vuln_id FROM image_findings WHERE digest = $1 \
+         ON CONFLICT (vuln_id) DO NOTHING",
+    )
+    .bind(digest)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -72,22 +72,13 @@ fn ignore_from(row: &AnyRow) -> Result<IgnoreRow> {
 }
 
 impl SqlStore {
-    /// The views count a vulnerability, and the versions that have it, again.
+    /// The views count a vulnerability again (its rows, and what it takes off each version).
     async fn mark_vuln_dirty(&self, vuln_id: &str) -> Result<()> {
         let _w = self.writing().await;
-        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO vuln_view_dirty (vuln_id) VALUES ($1) ON CONFLICT (vuln_id) DO NOTHING")
             .bind(vuln_id)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        sqlx::query(
-            "INSERT INTO digest_view_dirty (digest) SELECT DISTINCT digest FROM image_findings \
-             WHERE vuln_id = $1 AND gone_at IS NULL ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(vuln_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
         Ok(())
     }
 

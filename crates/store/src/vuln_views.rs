@@ -117,6 +117,16 @@ const VERSIONS_CHANGED: &str = "SELECT v.digest FROM image_versions v \
      UNION SELECT t.digest FROM version_vuln_tallies t LEFT JOIN image_versions v ON v.id = t.version_id \
      WHERE v.id IS NULL";
 
+/// What decisions take off each version of kind `$1` (joined as `g` to tallies `t`).
+const OFF: &str = "LEFT JOIN (SELECT version_id, CAST(SUM(fix_asap) AS BIGINT) AS fix_asap, \
+     CAST(SUM(can_delay) AS BIGINT) AS can_delay, CAST(SUM(no_need_now) AS BIGINT) AS no_need_now, \
+     CAST(SUM(total) AS BIGINT) AS total FROM version_ignored WHERE kind = $1 GROUP BY version_id) g \
+     ON g.version_id = t.version_id";
+
+/// A version's counts less what decisions take off.
+const NET: &str = "t.fix_asap - COALESCE(g.fix_asap, 0) AS fix_asap, t.can_delay - COALESCE(g.can_delay, 0) AS can_delay, \
+     t.no_need_now - COALESCE(g.no_need_now, 0) AS no_need_now";
+
 /// Decisions that lapsed between the last refresh ($1) and now ($2).
 const LAPSED: &str = "SELECT vuln_id FROM vuln_ignores WHERE expires_at > $1 AND expires_at <= $2";
 
@@ -131,6 +141,7 @@ impl SqlStore {
             sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&self.pool).await?;
         let needed: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT CASE WHEN EXISTS (SELECT 1 FROM vuln_view_dirty) OR EXISTS (SELECT 1 FROM digest_view_dirty) \
+             OR EXISTS (SELECT 1 FROM digest_vulns_dirty) \
              OR EXISTS ({LAPSED}) OR EXISTS ({VERSIONS_CHANGED}) THEN 1 ELSE 0 END"
         )))
         .bind(last)
@@ -162,29 +173,28 @@ impl VulnViews for SqlStore {
             .execute(&mut *tx)
             .await?;
         exec(format!(
-            "INSERT INTO digest_view_dirty (digest) SELECT DISTINCT f.digest FROM image_findings f \
-             WHERE f.gone_at IS NULL AND f.vuln_id IN ({LAPSED}) ON CONFLICT (digest) DO NOTHING"
-        ))
-        .bind(last)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        exec(format!(
             "INSERT INTO digest_view_dirty (digest) SELECT digest FROM ({VERSIONS_CHANGED}) c WHERE digest IS NOT NULL \
              ON CONFLICT (digest) DO NOTHING"
         ))
         .execute(&mut *tx)
         .await?;
-        // A marked digest's versions change the counts of every vulnerability it has or had.
+        exec(format!(
+            "INSERT INTO digest_vulns_dirty (digest) SELECT digest FROM ({VERSIONS_CHANGED}) c WHERE digest IS NOT NULL \
+             ON CONFLICT (digest) DO NOTHING"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        // A digest whose versions changed changes the counts of every vulnerability it has
+        // or had.
         exec(
             "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT f.vuln_id FROM image_findings f \
-              JOIN digest_view_dirty d ON d.digest = f.digest WHERE f.digest <> '' ON CONFLICT (vuln_id) DO NOTHING"
+              JOIN digest_vulns_dirty d ON d.digest = f.digest WHERE f.digest <> '' ON CONFLICT (vuln_id) DO NOTHING"
                 .into(),
         )
         .execute(&mut *tx)
         .await?;
 
-        let ignored = IGNORED.replace("$NOW", "$1");
+        // The tallies of the marked digests' versions, decisions aside.
         exec(
             "DELETE FROM version_vuln_tallies WHERE digest IN (SELECT digest FROM digest_view_dirty) \
               OR version_id IN (SELECT v.id FROM image_versions v JOIN digest_view_dirty d ON d.digest = v.digest) \
@@ -193,18 +203,46 @@ impl VulnViews for SqlStore {
         )
         .execute(&mut *tx)
         .await?;
-        let counted =
-            |urgency: &str| format!("SUM(CASE WHEN f.urgency = '{urgency}' AND NOT {ignored} THEN 1 ELSE 0 END)");
+        let counted = |urgency: &str| format!("SUM(CASE WHEN f.urgency = '{urgency}' THEN 1 ELSE 0 END)");
+        let tally = format!("{}, {}, {}", counted("fix-asap"), counted("can-delay"), counted("no-need-now"));
         exec(format!(
             "INSERT INTO version_vuln_tallies (version_id, digest, kind, fix_asap, can_delay, no_need_now, total) \
-             SELECT v.id, v.digest, i.kind, {}, {}, {}, SUM(CASE WHEN f.digest IS NOT NULL AND NOT {ignored} \
-             THEN 1 ELSE 0 END) FROM image_versions v JOIN images i ON i.id = v.image_id \
+             SELECT v.id, v.digest, i.kind, {tally}, SUM(CASE WHEN f.digest IS NOT NULL THEN 1 ELSE 0 END) \
+             FROM image_versions v JOIN images i ON i.id = v.image_id \
              JOIN digest_view_dirty d ON d.digest = v.digest \
              LEFT JOIN image_findings f ON f.digest = v.digest AND f.gone_at IS NULL \
-             GROUP BY v.id, v.digest, i.kind",
-            counted("fix-asap"),
-            counted("can-delay"),
-            counted("no-need-now")
+             GROUP BY v.id, v.digest, i.kind"
+        ))
+        .execute(&mut *tx)
+        .await?;
+
+        // What decisions take off each version: for the marked vulnerabilities everywhere,
+        // for the marked digests' versions every vulnerability with a decision.
+        let ignored = IGNORED.replace("$NOW", "$1");
+        exec(
+            "DELETE FROM version_ignored WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) \
+              OR version_id IN (SELECT v.id FROM image_versions v JOIN digest_view_dirty d ON d.digest = v.digest) \
+              OR version_id NOT IN (SELECT id FROM image_versions)"
+                .into(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        let insert_ignored = "INSERT INTO version_ignored (version_id, vuln_id, kind, fix_asap, can_delay, no_need_now, \
+             total) SELECT v.id, f.vuln_id, i.kind";
+        let from =
+            "FROM image_findings f JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id";
+        exec(format!(
+            "{insert_ignored}, {tally}, COUNT(*) {from} WHERE f.gone_at IS NULL \
+             AND f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) AND {ignored} GROUP BY v.id, f.vuln_id, i.kind"
+        ))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        exec(format!(
+            "{insert_ignored}, {tally}, COUNT(*) {from} JOIN digest_view_dirty d ON d.digest = f.digest \
+             WHERE f.gone_at IS NULL AND f.vuln_id IN (SELECT vuln_id FROM vuln_ignores) \
+             AND f.vuln_id NOT IN (SELECT vuln_id FROM vuln_view_dirty) AND {ignored} \
+             GROUP BY v.id, f.vuln_id, i.kind"
         ))
         .bind(now)
         .execute(&mut *tx)
@@ -235,8 +273,9 @@ impl VulnViews for SqlStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        exec("DELETE FROM vuln_view_dirty".into()).execute(&mut *tx).await?;
-        exec("DELETE FROM digest_view_dirty".into()).execute(&mut *tx).await?;
+        for table in ["vuln_view_dirty", "digest_view_dirty", "digest_vulns_dirty"] {
+            exec(format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
         sqlx::query("UPDATE vuln_view_state SET refreshed_at = $1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
@@ -245,21 +284,28 @@ impl VulnViews for SqlStore {
     async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)> {
         self.refresh(now).await?;
         let binds = [Bind::Text(kind.to_owned())];
-        let all = self
-            .rows(
+        let sum = |table: &str| {
+            format!(
                 "SELECT CAST(SUM(fix_asap) AS BIGINT) AS fix_asap, CAST(SUM(can_delay) AS BIGINT) AS can_delay, \
-                 CAST(SUM(no_need_now) AS BIGINT) AS no_need_now FROM version_vuln_tallies WHERE kind = $1",
-                &binds,
+                 CAST(SUM(no_need_now) AS BIGINT) AS no_need_now FROM {table} WHERE kind = $1"
             )
-            .await?;
-        let counts = all.first().map(tally_from).transpose()?.unwrap_or_default();
+        };
+        let all = self.rows(&sum("version_vuln_tallies"), &binds).await?;
+        let all = all.first().map(tally_from).transpose()?.unwrap_or_default();
+        let off = self.rows(&sum("version_ignored"), &binds).await?;
+        let off = off.first().map(tally_from).transpose()?.unwrap_or_default();
+        let counts = UrgencyTally {
+            fix_asap: all.fix_asap - off.fix_asap,
+            can_delay: all.can_delay - off.can_delay,
+            no_need_now: all.no_need_now - off.no_need_now,
+        };
         let rows = self
             .rows(
                 &format!(
-                    "SELECT t.version_id, i.id AS image_id, i.repository, v.tag, t.fix_asap, t.can_delay, \
-                     t.no_need_now FROM version_vuln_tallies t JOIN image_versions v ON v.id = t.version_id \
-                     JOIN images i ON i.id = v.image_id WHERE t.kind = $1 AND t.total > 0 \
-                     ORDER BY t.total DESC, i.repository, v.tag LIMIT {top}"
+                    "SELECT t.version_id, i.id AS image_id, i.repository, v.tag, {NET} FROM version_vuln_tallies t \
+                     {OFF} JOIN image_versions v ON v.id = t.version_id JOIN images i ON i.id = v.image_id \
+                     WHERE t.kind = $1 AND t.total - COALESCE(g.total, 0) > 0 \
+                     ORDER BY t.total - COALESCE(g.total, 0) DESC, i.repository, v.tag LIMIT {top}"
                 ),
                 &binds,
             )
@@ -332,12 +378,13 @@ impl VulnViews for SqlStore {
         self.refresh(now).await?;
         let binds: Vec<Bind> = version_ids.iter().take(1000).map(|id| Bind::Text(id.clone())).collect();
         let marks: Vec<String> = (1..=binds.len()).map(|n| format!("${n}")).collect();
+        let marks = marks.join(", ");
+        let off = OFF.replace("WHERE kind = $1", &format!("WHERE version_id IN ({marks})"));
         let rows = self
             .rows(
                 &format!(
-                    "SELECT version_id, fix_asap, can_delay, no_need_now FROM version_vuln_tallies \
-                     WHERE version_id IN ({}) AND total > 0",
-                    marks.join(", ")
+                    "SELECT t.version_id, {NET} FROM version_vuln_tallies t {off} \
+                     WHERE t.version_id IN ({marks}) AND t.total - COALESCE(g.total, 0) > 0"
                 ),
                 &binds,
             )

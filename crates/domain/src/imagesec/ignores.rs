@@ -115,6 +115,7 @@ impl ImageSecurity {
             until_fixed: req.until_fixed,
         };
         let stored = self.store.ignores().put_ignore(&row).await?;
+        self.refresh_views().await;
         Ok(to_api(&stored, now))
     }
 
@@ -125,6 +126,7 @@ impl ImageSecurity {
         let removed = self.store.ignores().remove_ignore(vuln_id, &scope, &subject).await?.ok_or_else(|| {
             DomainError::NotFound(format!("a decision to ignore {vuln_id} for {scope} {subject}").trim().to_owned())
         })?;
+        self.refresh_views().await;
         Ok(to_api(&removed, now_ms()))
     }
 

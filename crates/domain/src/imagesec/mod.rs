@@ -165,6 +165,14 @@ impl ImageSecurity {
         }
     }
 
+    /// Brings the views across images up to date with what changed (so that their next
+    /// reads do not pay for it); a failure is logged, and the next read tries again.
+    pub async fn refresh_views(&self) {
+        if let Err(e) = self.store.vuln_views().refresh(crate::now_ms()).await {
+            tracing::warn!(error = %e, "cannot bring the vulnerability views up to date");
+        }
+    }
+
     /// Records what a job that was given up means for its subject.
     pub async fn job_failed(&self, job: &JobRow, error: &str) {
         let recorded = match JobKind::parse(&job.kind) {

@@ -388,6 +388,7 @@ pub(crate) async fn run_sync(service: &ImageSecurity, registry_id: &str) -> Outc
         Ok(problems) => {
             let note = if problems.is_empty() { String::new() } else { problems.join("; ") };
             let _ = store.set_registry_sync(registry_id, "ok", &note, Some(now_ms())).await;
+            service.refresh_views().await;
             Outcome::Done
         }
         Err(e) => Outcome::Retry(e.to_string()),

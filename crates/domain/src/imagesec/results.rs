@@ -168,9 +168,7 @@ pub(crate) async fn run_rematch(service: &ImageSecurity, cancel: &Arc<AtomicBool
     }
     tracing::info!(matched, failed = failed.len(), version = %db.version, "stored results matched again");
     // The views across images are brought up to date now rather than at their next read.
-    if let Err(e) = service.store.vuln_views().refresh(crate::now_ms()).await {
-        tracing::warn!(error = %e, "cannot bring the vulnerability views up to date");
-    }
+    service.refresh_views().await;
     if failed.is_empty() {
         Outcome::Done
     } else {

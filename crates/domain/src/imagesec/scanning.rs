@@ -152,5 +152,7 @@ pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: sca
         .images()
         .store_result(digest, &encoded, &found, &counts, &findings, &detections, &db)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    service.refresh_views().await;
+    Ok(())
 }

@@ -73,6 +73,8 @@ pub async fn tick(service: &ImageSecurity, config: &ScheduleConfig, now: i64) ->
         let priority = if daily { Priority::Scheduled } else { Priority::New };
         enqueue(store, JobKind::Rematch, &db.version, priority, "scheduler").await?;
     }
+    // Local images seen and decisions that lapsed since: the views' next reads stay cheap.
+    service.refresh_views().await;
     Ok(())
 }
 
