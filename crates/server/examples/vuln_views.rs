@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use api::vulns::{IgnoreRequest, VulnListQuery};
 use store::scratch::ScratchDb;
-use store::{Backend, Detections, FindingRow, FoundCounts, ImageRow, MatchCounts, PageReq, RegistryRow, VersionRow};
+use store::{
+    Backend, Detections, FindingRow, FoundCounts, ImageRow, MatchCounts, NewResult, PageReq, RegistryRow, VersionRow,
+};
 
 struct Args {
     backend: Backend,
@@ -198,12 +200,14 @@ async fn main() {
         images
             .store_result(
                 &digest,
-                &packed,
-                &FoundCounts::default(),
-                &counts,
-                &findings,
-                &Detections::default(),
-                "bench",
+                &NewResult {
+                    report: &packed,
+                    found: &FoundCounts::default(),
+                    counts: &counts,
+                    findings: &findings,
+                    detections: &Detections::default(),
+                    db: "bench",
+                },
             )
             .await
             .unwrap();

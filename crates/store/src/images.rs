@@ -77,6 +77,18 @@ pub struct ScanRow {
     pub updated_at: i64,
 }
 
+/// A completed scan to keep: its report (compressed text), what it found besides
+/// vulnerabilities, and its first match against database `db`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewResult<'a> {
+    pub report: &'a str,
+    pub found: &'a FoundCounts,
+    pub counts: &'a MatchCounts,
+    pub findings: &'a [FindingRow],
+    pub detections: &'a Detections,
+    pub db: &'a str,
+}
+
 /// One version in the catalogue with its image and its digest's scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogEntry {
@@ -150,16 +162,7 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
     async fn set_scan_state(&self, digest: &str, status: &str, error: &str) -> Result<()>;
     /// Stores a completed scan: its report (compressed text), what it found and its first
     /// match, replacing the digest's previous result.
-    async fn store_result(
-        &self,
-        digest: &str,
-        report: &str,
-        found: &FoundCounts,
-        counts: &MatchCounts,
-        findings: &[FindingRow],
-        detections: &Detections,
-        db: &str,
-    ) -> Result<()>;
+    async fn store_result(&self, digest: &str, result: &NewResult<'_>) -> Result<()>;
     async fn result(&self, digest: &str) -> Result<Option<String>>;
     /// Records a new match of a stored result: its counts and its findings (those it no
     /// longer reports are kept as gone).
@@ -566,16 +569,8 @@ impl ImageStore for SqlStore {
         Ok(())
     }
 
-    async fn store_result(
-        &self,
-        digest: &str,
-        report: &str,
-        found: &FoundCounts,
-        counts: &MatchCounts,
-        findings: &[FindingRow],
-        detections: &Detections,
-        db: &str,
-    ) -> Result<()> {
+    async fn store_result(&self, digest: &str, result: &NewResult<'_>) -> Result<()> {
+        let NewResult { report, found, counts, findings, detections, db } = *result;
         let _w = self.writing().await;
         let now = now_ms();
         let mut tx = self.pool.begin().await?;

@@ -28,7 +28,8 @@ pub use detections::{BaselineRow, CheckTally, DetectionViews, Detections, Malwar
 pub use enrolment::{Enrolment, EnrolmentStore};
 pub use findings::{FindingRow, StoredFinding};
 pub use images::{
-    CatalogEntry, CatalogFilter, FoundCounts, ImageRow, ImageStore, MatchCounts, RegistryRow, ScanRow, VersionRow,
+    CatalogEntry, CatalogFilter, FoundCounts, ImageRow, ImageStore, MatchCounts, NewResult, RegistryRow, ScanRow,
+    VersionRow,
 };
 pub use jobs::{Claim, JobEnd, JobFilter, JobRow, JobStore, NewJob};
 pub use records::*;

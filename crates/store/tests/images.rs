@@ -104,7 +104,17 @@ async fn catalogue_versions_share_one_scan_per_digest() {
         // The same finding twice (a package seen at two paths) is kept once.
         let first = [finding("DSA-1", "fix-asap"), finding("DSA-2", "can-delay"), finding("DSA-1", "fix-asap")];
         images
-            .store_result("sha256:aa", "report-text", &found_counts, &counts, &first, &Detections::default(), "db-1")
+            .store_result(
+                "sha256:aa",
+                &NewResult {
+                    report: "report-text",
+                    found: &found_counts,
+                    counts: &counts,
+                    findings: &first,
+                    detections: &Detections::default(),
+                    db: "db-1",
+                },
+            )
             .await
             .unwrap();
         let kept = images.findings("sha256:aa").await.unwrap();
@@ -190,13 +200,39 @@ async fn vulnerability_views_add_up_the_current_findings_of_each_version() {
         let none = MatchCounts::default();
         let found = FoundCounts::default();
         let aa = [finding("DSA-1", "openssl", "fix-asap"), finding("DSA-2", "zlib", "can-delay")];
-        images.store_result("sha256:aa", "r", &found, &none, &aa, &Detections::default(), "db").await.unwrap();
+        images
+            .store_result(
+                "sha256:aa",
+                &NewResult {
+                    report: "r",
+                    found: &found,
+                    counts: &none,
+                    findings: &aa,
+                    detections: &Detections::default(),
+                    db: "db",
+                },
+            )
+            .await
+            .unwrap();
         let bb = [
             finding("DSA-1", "libssl3", "can-delay"),
             finding("DSA-3", "bash", "no-need-now"),
             finding("DSA-4", "curl", "fix-asap"),
         ];
-        images.store_result("sha256:bb", "r", &found, &none, &bb, &Detections::default(), "db").await.unwrap();
+        images
+            .store_result(
+                "sha256:bb",
+                &NewResult {
+                    report: "r",
+                    found: &found,
+                    counts: &none,
+                    findings: &bb,
+                    detections: &Detections::default(),
+                    db: "db",
+                },
+            )
+            .await
+            .unwrap();
 
         let views = s.vuln_views();
         let (counts, top) = views.vuln_summary("private", 5, 0).await.unwrap();
@@ -272,16 +308,31 @@ async fn ignored_findings_stop_counting_and_stay_listed_until_the_decision_lapse
         let mut fixed = finding("DSA-2", "zlib", "can-delay");
         fixed.fixed_version = String::new();
         let aa = [finding("DSA-1", "openssl", "fix-asap"), fixed.clone()];
-        images.store_result("sha256:aa", "r", &found, &none, &aa, &Detections::default(), "db").await.unwrap();
+        images
+            .store_result(
+                "sha256:aa",
+                &NewResult {
+                    report: "r",
+                    found: &found,
+                    counts: &none,
+                    findings: &aa,
+                    detections: &Detections::default(),
+                    db: "db",
+                },
+            )
+            .await
+            .unwrap();
         images
             .store_result(
                 "sha256:bb",
-                "r",
-                &found,
-                &none,
-                &[finding("DSA-1", "openssl", "fix-asap")],
-                &Detections::default(),
-                "db",
+                &NewResult {
+                    report: "r",
+                    found: &found,
+                    counts: &none,
+                    findings: &[finding("DSA-1", "openssl", "fix-asap")],
+                    detections: &Detections::default(),
+                    db: "db",
+                },
             )
             .await
             .unwrap();
@@ -371,7 +422,20 @@ async fn malicious_files_and_failed_checks_are_listed_per_version_of_a_kind() {
             baseline: vec![check("A", "High", "failed"), check("B", "Low", "passed"), check("C", "Low", "failed")],
         };
         let none = MatchCounts::default();
-        images.store_result("sha256:aa", "r", &FoundCounts::default(), &none, &[], &found, "db").await.unwrap();
+        images
+            .store_result(
+                "sha256:aa",
+                &NewResult {
+                    report: "r",
+                    found: &FoundCounts::default(),
+                    counts: &none,
+                    findings: &[],
+                    detections: &found,
+                    db: "db",
+                },
+            )
+            .await
+            .unwrap();
         let d = s.detections();
         let (rows, total) = d.malware_list("private", Some("XMR"), &PageReq::default()).await.unwrap();
         assert_eq!(total, 2, "one file, two versions; the duplicate is kept once");

@@ -150,7 +150,17 @@ pub async fn store_report(service: &ImageSecurity, digest: &str, mut report: sca
     service
         .store
         .images()
-        .store_result(digest, &encoded, &found, &counts, &findings, &detections, &db)
+        .store_result(
+            digest,
+            &store::NewResult {
+                report: &encoded,
+                found: &found,
+                counts: &counts,
+                findings: &findings,
+                detections: &detections,
+                db: &db,
+            },
+        )
         .await
         .map_err(|e| e.to_string())?;
     service.refresh_views().await;
