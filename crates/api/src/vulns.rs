@@ -27,6 +27,17 @@ pub struct TopImage {
     pub counts: UrgencyCounts,
 }
 
+/// Shares per urgency, in percent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UrgencyShares {
+    #[serde(rename = "fix-asap")]
+    pub fix_asap: f64,
+    #[serde(rename = "can-delay")]
+    pub can_delay: f64,
+    #[serde(rename = "no-need-now")]
+    pub no_need_now: f64,
+}
+
 /// A view's findings per urgency (each version counts its findings) and its five most
 /// affected versions.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -34,6 +45,8 @@ pub struct VulnSummary {
     pub view: String,
     pub total: u64,
     pub counts: UrgencyCounts,
+    /// Each urgency's share of the total, in percent (0 when there is none).
+    pub shares: UrgencyShares,
     pub top5: Vec<TopImage>,
 }
 
@@ -66,6 +79,10 @@ pub struct VulnItem {
     pub ever_affected_images: u64,
     /// The software it was found in.
     pub packages: Vec<String>,
+    /// What to do about it.
+    pub solution: String,
+    /// Where the advisory is published, when known.
+    pub link: Option<String>,
     /// Every affected version ignores it: it no longer counts.
     pub ignored: bool,
 }

@@ -515,6 +515,25 @@ fn a_connected_shield_scans_its_nodes_images_for_the_catalogue() {
     assert_eq!(got, want, "the node's scan, matched by the server, equals `cguard scan`");
     assert_eq!(report["software"].as_array().unwrap().len(), packages);
     assert_eq!(version["vulnerability_count"].as_u64(), Some(want.len() as u64));
+    // The local view adds up the local images' reports (read between two catalogue reads
+    // that agree: the node may upload another image's scan meanwhile).
+    let local_sum = || {
+        let (_, local) = server.call("GET", "/api/v1/images?kind=local&limit=1000", Some(&admin), None);
+        local["items"].as_array().unwrap().iter().filter_map(|v| v["vulnerability_count"].as_u64()).sum::<u64>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let summary = loop {
+        let before = local_sum();
+        let (s, summary) = server.call("GET", "/api/v1/vulnerabilities/summary?view=local", Some(&admin), None);
+        assert_eq!(s, 200, "{summary}");
+        if before == local_sum() {
+            assert_eq!(summary["total"].as_u64(), Some(before), "{summary}");
+            break summary;
+        }
+        assert!(Instant::now() < deadline, "the local images kept changing");
+    };
+    let totals: Vec<u64> = summary["top5"].as_array().unwrap().iter().map(|t| t["total"].as_u64().unwrap()).collect();
+    assert!(totals.len() <= 5 && totals.windows(2).all(|w| w[0] >= w[1]), "{summary}");
 
     // A user asks for a new scan of the local image: the job asks the node and ends when
     // its upload arrives; the result is the same, scanned again.

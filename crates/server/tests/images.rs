@@ -325,6 +325,9 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
         let total: usize = versions_of.iter().map(|w| w.vulns.len()).sum();
         assert_eq!(summary["total"].as_u64(), Some(total as u64));
         assert_eq!(summary["top5"].as_array().unwrap().len(), 3, "{summary}");
+        let shares: f64 =
+            ["fix-asap", "can-delay", "no-need-now"].iter().map(|u| summary["shares"][u].as_f64().unwrap()).sum();
+        assert!((shares - 100.0).abs() < 0.2, "{summary}");
         let (_, local) = server.get("/api/v1/vulnerabilities/summary?view=local", &admin).await;
         assert_eq!(local["total"], 0);
         let (s, list) = server.get("/api/v1/vulnerabilities?view=private&limit=1000", &admin).await;
@@ -336,6 +339,9 @@ async fn a_synced_registry_is_scanned_and_each_report_equals_a_direct_scan() {
         assert_eq!(list["total"].as_u64(), Some(want.len() as u64));
         for item in list["items"].as_array().unwrap() {
             let id = item["id"].as_str().unwrap();
+            assert!(!item["solution"].as_str().unwrap().is_empty(), "{item}");
+            let fixable = extra.vulns.iter().chain(&minbase.vulns).any(|v| v.0 == id && !v.3.is_empty());
+            assert_eq!(item["solution"].as_str().unwrap().starts_with("Upgrade "), fixable, "{item}");
             let affected = versions_of.iter().filter(|w| w.vulns.iter().any(|v| v.0 == id)).count();
             assert_eq!(item["affected_images"].as_u64(), Some(affected as u64), "{item}");
         }
@@ -753,6 +759,14 @@ async fn an_official_registry_watches_its_images_only_and_a_digest_is_scanned_on
         assert_eq!(v["vulnerability_count"].as_u64(), Some(minbase.vulns.len() as u64));
         let (_, scans) = server.get("/api/v1/jobs?kind=scan-image", &admin).await;
         assert_eq!(scans["total"], 2, "{scans}");
+        // The official view counts its own image only, as its report does.
+        let (_, summary) = server.get("/api/v1/vulnerabilities/summary?view=official", &admin).await;
+        assert_eq!(summary["total"].as_u64(), Some(minbase.vulns.len() as u64), "{summary}");
+        assert_eq!(summary["top5"].as_array().map(Vec::len), Some(1));
+        let (_, list) = server.get("/api/v1/vulnerabilities?view=official&limit=1000", &admin).await;
+        let ids: BTreeSet<String> = minbase.vulns.iter().map(|v| v.0.clone()).collect();
+        assert_eq!(list["total"].as_u64(), Some(ids.len() as u64), "{list}");
+        assert!(list["items"].as_array().unwrap().iter().all(|v| v["affected_images"] == 1));
         for (body, field) in [
             (json!({"name": "o2", "kind": "official", "url": "reg.example"}), "images"),
             (json!({"name": "o3", "kind": "official", "url": "reg.example", "images": ["Nginx"]}), "images"),

@@ -40,6 +40,8 @@ CREATE TABLE vuln_view_stats (
     cves TEXT NOT NULL,
     -- The packages it was found in, comma-separated.
     packages TEXT NOT NULL,
+    -- The fixes known for them now ("package to version", comma-separated).
+    fixes TEXT NOT NULL,
     -- Lower-case id, CVE ids and packages, for the search.
     search TEXT NOT NULL,
     -- Versions that have it now, not ignored / ignored; that ever had it (history).

@@ -58,6 +58,8 @@ pub struct VulnRow {
     pub ever_versions: i64,
     /// Packages it was found in, sorted.
     pub packages: Vec<String>,
+    /// The fixes known now, `package to version`, sorted.
+    pub fixes: Vec<String>,
 }
 
 /// One finding of a vulnerability in one version of a view, now.
@@ -188,7 +190,7 @@ impl VulnViews for SqlStore {
         // or had.
         exec(
             "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT f.vuln_id FROM image_findings f \
-              JOIN digest_vulns_dirty d ON d.digest = f.digest WHERE f.digest <> '' ON CONFLICT (vuln_id) DO NOTHING"
+              WHERE f.digest IN (SELECT digest FROM digest_vulns_dirty) ON CONFLICT (vuln_id) DO NOTHING"
                 .into(),
         )
         .execute(&mut *tx)
@@ -197,7 +199,7 @@ impl VulnViews for SqlStore {
         // The tallies of the marked digests' versions, decisions aside.
         exec(
             "DELETE FROM version_vuln_tallies WHERE digest IN (SELECT digest FROM digest_view_dirty) \
-              OR version_id IN (SELECT v.id FROM image_versions v JOIN digest_view_dirty d ON d.digest = v.digest) \
+              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty)) \
               OR version_id NOT IN (SELECT id FROM image_versions)"
                 .into(),
         )
@@ -209,9 +211,8 @@ impl VulnViews for SqlStore {
             "INSERT INTO version_vuln_tallies (version_id, digest, kind, fix_asap, can_delay, no_need_now, total) \
              SELECT v.id, v.digest, i.kind, {tally}, SUM(CASE WHEN f.digest IS NOT NULL THEN 1 ELSE 0 END) \
              FROM image_versions v JOIN images i ON i.id = v.image_id \
-             JOIN digest_view_dirty d ON d.digest = v.digest \
              LEFT JOIN image_findings f ON f.digest = v.digest AND f.gone_at IS NULL \
-             GROUP BY v.id, v.digest, i.kind"
+             WHERE v.digest IN (SELECT digest FROM digest_view_dirty) GROUP BY v.id, v.digest, i.kind"
         ))
         .execute(&mut *tx)
         .await?;
@@ -221,7 +222,7 @@ impl VulnViews for SqlStore {
         let ignored = IGNORED.replace("$NOW", "$1");
         exec(
             "DELETE FROM version_ignored WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) \
-              OR version_id IN (SELECT v.id FROM image_versions v JOIN digest_view_dirty d ON d.digest = v.digest) \
+              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty)) \
               OR version_id NOT IN (SELECT id FROM image_versions)"
                 .into(),
         )
@@ -239,8 +240,9 @@ impl VulnViews for SqlStore {
         .execute(&mut *tx)
         .await?;
         exec(format!(
-            "{insert_ignored}, {tally}, COUNT(*) {from} JOIN digest_view_dirty d ON d.digest = f.digest \
-             WHERE f.gone_at IS NULL AND f.vuln_id IN (SELECT vuln_id FROM vuln_ignores) \
+            "{insert_ignored}, {tally}, COUNT(*) {from} \
+             WHERE f.digest IN (SELECT digest FROM digest_view_dirty) AND f.gone_at IS NULL \
+             AND f.vuln_id IN (SELECT vuln_id FROM vuln_ignores) \
              AND f.vuln_id NOT IN (SELECT vuln_id FROM vuln_view_dirty) AND {ignored} \
              GROUP BY v.id, f.vuln_id, i.kind"
         ))
@@ -248,9 +250,17 @@ impl VulnViews for SqlStore {
         .execute(&mut *tx)
         .await?;
 
-        let packages = match self.backend {
-            Backend::Postgres => "string_agg(DISTINCT f.package, ',')",
-            Backend::Sqlite => "group_concat(DISTINCT f.package)",
+        let (packages, fixes) = match self.backend {
+            Backend::Postgres => (
+                "string_agg(DISTINCT f.package, ',')",
+                "string_agg(DISTINCT CASE WHEN f.gone_at IS NULL AND f.fixed_version <> '' \
+                 THEN f.package || ' to ' || f.fixed_version END, ',')",
+            ),
+            Backend::Sqlite => (
+                "group_concat(DISTINCT f.package)",
+                "group_concat(DISTINCT CASE WHEN f.gone_at IS NULL AND f.fixed_version <> '' \
+                 THEN f.package || ' to ' || f.fixed_version END)",
+            ),
         };
         exec("DELETE FROM vuln_view_stats WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty)".into())
             .execute(&mut *tx)
@@ -258,17 +268,16 @@ impl VulnViews for SqlStore {
         // Every kept finding, gone ones for the history: the current ones decide the
         // urgency and the counts.
         exec(format!(
-            "INSERT INTO vuln_view_stats (kind, vuln_id, urgency_rank, cves, packages, search, affected, ignored, \
-             ever) SELECT i.kind, f.vuln_id, \
+            "INSERT INTO vuln_view_stats (kind, vuln_id, urgency_rank, cves, packages, fixes, search, affected, \
+             ignored, ever) SELECT i.kind, f.vuln_id, \
              MIN(CASE WHEN f.gone_at IS NOT NULL THEN 3 WHEN f.urgency = 'fix-asap' THEN 0 \
              WHEN f.urgency = 'can-delay' THEN 1 ELSE 2 END), MAX(f.cves), \
-             {packages}, LOWER(f.vuln_id || ' ' || MAX(f.cves) || ' ' || {packages}), \
+             {packages}, COALESCE({fixes}, ''), LOWER(f.vuln_id || ' ' || MAX(f.cves) || ' ' || {packages}), \
              COUNT(DISTINCT CASE WHEN f.gone_at IS NULL AND NOT {ignored} THEN v.id ELSE NULL END), \
              COUNT(DISTINCT CASE WHEN f.gone_at IS NULL AND {ignored} THEN v.id ELSE NULL END), \
              COUNT(DISTINCT v.id) \
-             FROM image_findings f JOIN vuln_view_dirty d ON d.vuln_id = f.vuln_id \
-             JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id \
-             GROUP BY i.kind, f.vuln_id"
+             FROM image_findings f JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id \
+             WHERE f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) GROUP BY i.kind, f.vuln_id"
         ))
         .bind(now)
         .execute(&mut *tx)
@@ -417,7 +426,7 @@ impl VulnViews for SqlStore {
         let rows = self
             .rows(
                 &format!(
-                    "SELECT vuln_id, urgency_rank, cves, packages, affected, ignored, ever{sql} \
+                    "SELECT vuln_id, urgency_rank, cves, packages, fixes, affected, ignored, ever{sql} \
                      ORDER BY {order} {dir}, vuln_id LIMIT {} OFFSET {}",
                     page.limit.max(1),
                     page.offset
@@ -432,6 +441,9 @@ impl VulnViews for SqlStore {
             let packages: String = r.try_get("packages")?;
             let mut packages: Vec<String> = packages.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect();
             packages.sort();
+            let fixes: String = r.try_get("fixes")?;
+            let mut fixes: Vec<String> = fixes.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+            fixes.sort();
             out.push(VulnRow {
                 vuln_id: r.try_get("vuln_id")?,
                 urgency: URGENCIES[usize::try_from(rank).unwrap_or(2).min(2)].to_owned(),
@@ -440,6 +452,7 @@ impl VulnViews for SqlStore {
                 ignored_versions: r.try_get("ignored")?,
                 ever_versions: r.try_get("ever")?,
                 packages,
+                fixes,
             });
         }
         Ok((out, total))

@@ -3,8 +3,8 @@
 
 use api::images::UrgencyCounts;
 use api::vulns::{
-    AffectedImage, AffectedSoftware, AffectedVersion, CveDetail, TopImage, VulnDetail, VulnItem, VulnListQuery,
-    VulnSummary,
+    AffectedImage, AffectedSoftware, AffectedVersion, CveDetail, TopImage, UrgencyShares, VulnDetail, VulnItem,
+    VulnListQuery, VulnSummary,
 };
 use store::{PageReq, UrgencyTally, VulnFilter};
 
@@ -25,10 +25,17 @@ impl ImageSecurity {
     pub async fn vuln_summary(&self, view_name: &str) -> Result<VulnSummary> {
         let kind = view(view_name)?;
         let (all, top) = self.store.vuln_views().vuln_summary(kind.as_str(), 5, now_ms()).await?;
+        let share =
+            |n: i64| if all.total() > 0 { (n as f64 * 1000.0 / all.total() as f64).round() / 10.0 } else { 0.0 };
         Ok(VulnSummary {
             view: kind.as_str().into(),
             total: u64::try_from(all.total()).unwrap_or(0),
             counts: counts(&all),
+            shares: UrgencyShares {
+                fix_asap: share(all.fix_asap),
+                can_delay: share(all.can_delay),
+                no_need_now: share(all.no_need_now),
+            },
             top5: top
                 .iter()
                 .map(|v| TopImage {
@@ -58,6 +65,8 @@ impl ImageSecurity {
         let items = rows
             .into_iter()
             .map(|r| VulnItem {
+                solution: solution_text(&r.fixes),
+                link: advisory_link(&r.vuln_id),
                 id: r.vuln_id,
                 cves: r.cves,
                 urgency: r.urgency,
@@ -69,6 +78,15 @@ impl ImageSecurity {
             })
             .collect();
         Ok((items, total))
+    }
+}
+
+/// What to do, from the fixes known (`package to version`).
+fn solution_text(fixes: &[String]) -> String {
+    if fixes.is_empty() {
+        "No fixed version is available yet: mitigate, or ignore with a reason until one is.".to_owned()
+    } else {
+        format!("Upgrade {} or later, and rebuild the images.", fixes.join(", "))
     }
 }
 
@@ -126,11 +144,7 @@ impl ImageSecurity {
             .collect();
         fixes.sort();
         fixes.dedup();
-        let solution = if fixes.is_empty() {
-            "No fixed version is available yet: mitigate, or ignore with a reason until one is.".to_owned()
-        } else {
-            format!("Upgrade {} or later, and rebuild the images.", fixes.join(", "))
-        };
+        let solution = solution_text(&fixes);
         let link = advisory_link(vuln_id).or_else(|| cves.iter().find_map(|c| c.references.first().cloned()));
         let urgency = rows
             .iter()
