@@ -54,12 +54,19 @@ CREATE INDEX vuln_view_stats_affected ON vuln_view_stats (kind, affected);
 
 -- Vulnerabilities whose rows are to be made again; digests whose versions' tallies are;
 -- digests whose versions changed, so that every vulnerability they have is too.
-CREATE TABLE vuln_view_dirty (vuln_id TEXT PRIMARY KEY);
-CREATE TABLE digest_view_dirty (digest TEXT PRIMARY KEY);
-CREATE TABLE digest_vulns_dirty (digest TEXT PRIMARY KEY);
+-- Marks: vulnerabilities whose rows are to be made again; digests whose versions' tallies
+-- are; digests whose versions changed, so that every vulnerability they have is too. Each
+-- mark is a row of its own (writers only ever insert, so they never wait on a refresh nor
+-- on each other); a refresh claims the marks it sees (claim = 1), works from them and
+-- removes only those, so a mark added meanwhile waits for the next refresh.
+CREATE TABLE vuln_view_dirty (mark TEXT PRIMARY KEY, vuln_id TEXT NOT NULL, claim BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE digest_view_dirty (mark TEXT PRIMARY KEY, digest TEXT NOT NULL, claim BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE digest_vulns_dirty (mark TEXT PRIMARY KEY, digest TEXT NOT NULL, claim BIGINT NOT NULL DEFAULT 0);
 -- When the views were last brought up to date (decisions that lapsed since then count again).
 CREATE TABLE vuln_view_state (id BIGINT PRIMARY KEY, refreshed_at BIGINT NOT NULL);
 INSERT INTO vuln_view_state (id, refreshed_at) VALUES (1, 0);
 -- Every digest with findings is brought up to date once.
-INSERT INTO digest_view_dirty (digest) SELECT DISTINCT digest FROM image_findings WHERE digest <> '';
-INSERT INTO digest_vulns_dirty (digest) SELECT DISTINCT digest FROM image_findings WHERE digest <> '';
+INSERT INTO digest_view_dirty (mark, digest) SELECT 'migration:' || digest, digest FROM image_findings
+    WHERE digest <> '' GROUP BY digest;
+INSERT INTO digest_vulns_dirty (mark, digest) SELECT 'migration:' || digest, digest FROM image_findings
+    WHERE digest <> '' GROUP BY digest;

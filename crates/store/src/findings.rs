@@ -51,8 +51,10 @@ pub(crate) async fn replace(
     findings: &[FindingRow],
     now: i64,
 ) -> Result<()> {
-    // The views across images count this digest's versions again.
-    sqlx::query("INSERT INTO digest_view_dirty (digest) VALUES ($1) ON CONFLICT (digest) DO NOTHING")
+    // The views across images count this digest's versions again (marks are only ever
+    // inserted: see migration 0011).
+    sqlx::query("INSERT INTO digest_view_dirty (mark, digest) VALUES ($1, $2)")
+        .bind(crate::vuln_views::new_mark())
         .bind(digest)
         .execute(&mut **tx)
         .await?;
@@ -104,10 +106,11 @@ pub(crate) async fn replace(
     }
     // And every vulnerability the digest has or had: those it lost, those it gained.
     sqlx::query(
-        "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT vuln_id FROM image_findings WHERE digest = $1 \
-         ON CONFLICT (vuln_id) DO NOTHING",
+        "INSERT INTO vuln_view_dirty (mark, vuln_id) SELECT $2 || vuln_id, vuln_id FROM image_findings \
+         WHERE digest = $1 GROUP BY vuln_id",
     )
     .bind(digest)
+    .bind(crate::vuln_views::new_mark())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -75,7 +75,8 @@ impl SqlStore {
     /// The views count a vulnerability again (its rows, and what it takes off each version).
     async fn mark_vuln_dirty(&self, vuln_id: &str) -> Result<()> {
         let _w = self.writing().await;
-        sqlx::query("INSERT INTO vuln_view_dirty (vuln_id) VALUES ($1) ON CONFLICT (vuln_id) DO NOTHING")
+        sqlx::query("INSERT INTO vuln_view_dirty (mark, vuln_id) VALUES ($1, $2)")
+            .bind(crate::vuln_views::new_mark())
             .bind(vuln_id)
             .execute(&self.pool)
             .await?;

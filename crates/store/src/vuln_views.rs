@@ -109,6 +109,13 @@ pub trait VulnViews: Send + Sync {
     async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, UrgencyTally)>>;
 }
 
+/// A new mark's key prefix: unique, so that marks are only ever inserted.
+pub(crate) fn new_mark() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:x}-{}-{n}:", std::process::id(), crate::sql::now_ms())
+}
+
 /// Urgencies by rank, most urgent first.
 const URGENCIES: [&str; 3] = ["fix-asap", "can-delay", "no-need-now"];
 const REFRESH_LOCK: i64 = 0x7675_6c6e_7669_6577; // "vulnview"
@@ -154,56 +161,61 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
-impl VulnViews for SqlStore {
-    async fn refresh(&self, now: i64) -> Result<()> {
-        if self.refresh_needed(now).await?.is_none() {
-            return Ok(());
-        }
-        let _w = self.writing().await;
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *tx).await?;
-        }
+impl SqlStore {
+    async fn refresh_in(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, now: i64) -> Result<()> {
         let last: i64 =
-            sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&mut *tx).await?;
+            sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&mut **tx).await?;
         let exec = |sql: String| sqlx::query(AssertSqlSafe(sql));
         // What changed without a mark: decisions that lapsed, versions added or removed.
-        exec(format!("INSERT INTO vuln_view_dirty (vuln_id) {LAPSED} ON CONFLICT (vuln_id) DO NOTHING"))
-            .bind(last)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let mark = new_mark();
         exec(format!(
-            "INSERT INTO digest_view_dirty (digest) SELECT digest FROM ({VERSIONS_CHANGED}) c WHERE digest IS NOT NULL \
-             ON CONFLICT (digest) DO NOTHING"
+            "INSERT INTO vuln_view_dirty (mark, vuln_id) SELECT $3 || vuln_id, vuln_id FROM ({LAPSED}) l \
+             WHERE vuln_id <> '' GROUP BY vuln_id"
         ))
-        .execute(&mut *tx)
+        .bind(last)
+        .bind(now)
+        .bind(&mark)
+        .execute(&mut **tx)
         .await?;
         exec(format!(
-            "INSERT INTO digest_vulns_dirty (digest) SELECT digest FROM ({VERSIONS_CHANGED}) c WHERE digest IS NOT NULL \
-             ON CONFLICT (digest) DO NOTHING"
+            "INSERT INTO digest_view_dirty (mark, digest) SELECT $1 || digest, digest FROM ({VERSIONS_CHANGED}) c \
+             WHERE digest IS NOT NULL GROUP BY digest"
         ))
-        .execute(&mut *tx)
+        .bind(&mark)
+        .execute(&mut **tx)
+        .await?;
+        exec(format!(
+            "INSERT INTO digest_vulns_dirty (mark, digest) SELECT $1 || digest, digest FROM ({VERSIONS_CHANGED}) c \
+             WHERE digest IS NOT NULL GROUP BY digest"
+        ))
+        .bind(&mark)
+        .execute(&mut **tx)
         .await?;
         // A digest whose versions changed changes the counts of every vulnerability it has
         // or had.
         exec(
-            "INSERT INTO vuln_view_dirty (vuln_id) SELECT DISTINCT f.vuln_id FROM image_findings f \
-              WHERE f.digest IN (SELECT digest FROM digest_vulns_dirty) ON CONFLICT (vuln_id) DO NOTHING"
+            "INSERT INTO vuln_view_dirty (mark, vuln_id) SELECT $1 || 'x' || f.vuln_id, f.vuln_id FROM image_findings f \
+              WHERE f.digest IN (SELECT digest FROM digest_vulns_dirty) GROUP BY f.vuln_id"
                 .into(),
         )
-        .execute(&mut *tx)
+        .bind(&mark)
+        .execute(&mut **tx)
         .await?;
+
+        // Claim what is marked now: marks that writers add from here on wait for the next
+        // refresh (every step below reads the claimed rows only, and only they are removed).
+        for table in ["vuln_view_dirty", "digest_view_dirty", "digest_vulns_dirty"] {
+            exec(format!("UPDATE {table} SET claim = 1")).execute(&mut **tx).await?;
+        }
 
         // The tallies of the marked digests' versions, decisions aside.
         exec(
-            "DELETE FROM version_vuln_tallies WHERE digest IN (SELECT digest FROM digest_view_dirty) \
-              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty)) \
+            "DELETE FROM version_vuln_tallies WHERE digest IN (SELECT digest FROM digest_view_dirty WHERE claim = 1) \
+              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty WHERE claim = 1)) \
               OR version_id NOT IN (SELECT id FROM image_versions)"
                 .into(),
         )
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let counted = |urgency: &str| format!("SUM(CASE WHEN f.urgency = '{urgency}' THEN 1 ELSE 0 END)");
         let tally = format!("{}, {}, {}", counted("fix-asap"), counted("can-delay"), counted("no-need-now"));
@@ -212,21 +224,21 @@ impl VulnViews for SqlStore {
              SELECT v.id, v.digest, i.kind, {tally}, SUM(CASE WHEN f.digest IS NOT NULL THEN 1 ELSE 0 END) \
              FROM image_versions v JOIN images i ON i.id = v.image_id \
              LEFT JOIN image_findings f ON f.digest = v.digest AND f.gone_at IS NULL \
-             WHERE v.digest IN (SELECT digest FROM digest_view_dirty) GROUP BY v.id, v.digest, i.kind"
+             WHERE v.digest IN (SELECT digest FROM digest_view_dirty WHERE claim = 1) GROUP BY v.id, v.digest, i.kind"
         ))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
 
         // What decisions take off each version: for the marked vulnerabilities everywhere,
         // for the marked digests' versions every vulnerability with a decision.
         let ignored = IGNORED.replace("$NOW", "$1");
         exec(
-            "DELETE FROM version_ignored WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) \
-              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty)) \
+            "DELETE FROM version_ignored WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty WHERE claim = 1) \
+              OR version_id IN (SELECT id FROM image_versions WHERE digest IN (SELECT digest FROM digest_view_dirty WHERE claim = 1)) \
               OR version_id NOT IN (SELECT id FROM image_versions)"
                 .into(),
         )
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let insert_ignored = "INSERT INTO version_ignored (version_id, vuln_id, kind, fix_asap, can_delay, no_need_now, \
              total) SELECT v.id, f.vuln_id, i.kind";
@@ -234,20 +246,20 @@ impl VulnViews for SqlStore {
             "FROM image_findings f JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id";
         exec(format!(
             "{insert_ignored}, {tally}, COUNT(*) {from} WHERE f.gone_at IS NULL \
-             AND f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) AND {ignored} GROUP BY v.id, f.vuln_id, i.kind"
+             AND f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty WHERE claim = 1) AND {ignored} GROUP BY v.id, f.vuln_id, i.kind"
         ))
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         exec(format!(
             "{insert_ignored}, {tally}, COUNT(*) {from} \
-             WHERE f.digest IN (SELECT digest FROM digest_view_dirty) AND f.gone_at IS NULL \
+             WHERE f.digest IN (SELECT digest FROM digest_view_dirty WHERE claim = 1) AND f.gone_at IS NULL \
              AND f.vuln_id IN (SELECT vuln_id FROM vuln_ignores) \
-             AND f.vuln_id NOT IN (SELECT vuln_id FROM vuln_view_dirty) AND {ignored} \
+             AND f.vuln_id NOT IN (SELECT vuln_id FROM vuln_view_dirty WHERE claim = 1) AND {ignored} \
              GROUP BY v.id, f.vuln_id, i.kind"
         ))
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
 
         let (packages, fixes) = match self.backend {
@@ -262,9 +274,11 @@ impl VulnViews for SqlStore {
                  THEN f.package || ' to ' || f.fixed_version END)",
             ),
         };
-        exec("DELETE FROM vuln_view_stats WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty)".into())
-            .execute(&mut *tx)
-            .await?;
+        exec(
+            "DELETE FROM vuln_view_stats WHERE vuln_id IN (SELECT vuln_id FROM vuln_view_dirty WHERE claim = 1)".into(),
+        )
+        .execute(&mut **tx)
+        .await?;
         // Every kept finding, gone ones for the history: the current ones decide the
         // urgency and the counts.
         exec(format!(
@@ -277,17 +291,47 @@ impl VulnViews for SqlStore {
              COUNT(DISTINCT CASE WHEN f.gone_at IS NULL AND {ignored} THEN v.id ELSE NULL END), \
              COUNT(DISTINCT v.id) \
              FROM image_findings f JOIN image_versions v ON v.digest = f.digest JOIN images i ON i.id = v.image_id \
-             WHERE f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty) GROUP BY i.kind, f.vuln_id"
+             WHERE f.vuln_id IN (SELECT vuln_id FROM vuln_view_dirty WHERE claim = 1) GROUP BY i.kind, f.vuln_id"
         ))
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for table in ["vuln_view_dirty", "digest_view_dirty", "digest_vulns_dirty"] {
-            exec(format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+            exec(format!("DELETE FROM {table} WHERE claim = 1")).execute(&mut **tx).await?;
         }
-        sqlx::query("UPDATE vuln_view_state SET refreshed_at = $1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
-        tx.commit().await?;
+        sqlx::query("UPDATE vuln_view_state SET refreshed_at = $1 WHERE id = 1").bind(now).execute(&mut **tx).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl VulnViews for SqlStore {
+    async fn refresh(&self, now: i64) -> Result<()> {
+        if self.refresh_needed(now).await?.is_none() {
+            return Ok(());
+        }
+        let _w = self.writing().await;
+        let postgres = self.backend == Backend::Postgres;
+        let mut conn = self.pool.acquire().await?;
+        if postgres {
+            // One refresh at a time across replicas, locked before the transaction begins so
+            // that its snapshot holds what the previous refresh wrote.
+            sqlx::query("SELECT pg_advisory_lock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await?;
+        }
+        let outcome = async {
+            let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+            self.refresh_in(&mut tx, now).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if postgres
+            && sqlx::query("SELECT pg_advisory_unlock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await.is_err()
+        {
+            // A connection that may still hold the lock is not given back to the pool.
+            drop(conn.detach());
+        }
+        outcome
     }
 
     async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)> {

@@ -458,3 +458,58 @@ async fn malicious_files_and_failed_checks_are_listed_per_version_of_a_kind() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn views_stay_exact_while_matches_and_reads_race_across_replicas() {
+    each_backend(|s, url| async move {
+        // Replicas on PostgreSQL each have their own pool; SQLite has one server process.
+        let s = std::sync::Arc::new(s);
+        let replica = |s: std::sync::Arc<SqlStore>, url: String| async move {
+            if url.starts_with("sqlite") { s } else { std::sync::Arc::new(store::open(&url).await.unwrap()) }
+        };
+        let images = s.images();
+        images.create_registry(&registry("r1", "harbor")).await.unwrap();
+        let app = images.upsert_image(&image("i1", "r1", "team/app")).await.unwrap();
+        for n in 0..8 {
+            images
+                .upsert_version(&version(&format!("v{n}"), &app.id, &format!("{n}.0"), &format!("sha256:{n}")))
+                .await
+                .unwrap();
+        }
+        let findings = |round: usize| -> Vec<FindingRow> {
+            (0..(round % 5 + 1)).map(|i| finding(&format!("DSA-{i}"), "openssl", "fix-asap")).collect()
+        };
+        // Two writers matching digests again and two readers, each with its own pool.
+        let mut tasks = Vec::new();
+        for w in 0..2 {
+            let store = replica(s.clone(), url.clone()).await;
+            tasks.push(tokio::spawn(async move {
+                for round in 0..20 {
+                    let digest = format!("sha256:{}", (round * 2 + w) % 8);
+                    let none = MatchCounts::default();
+                    store.images().set_match(&digest, &none, &findings(round), "db").await.unwrap();
+                }
+            }));
+        }
+        for _ in 0..2 {
+            let store = replica(s.clone(), url.clone()).await;
+            tasks.push(tokio::spawn(async move {
+                for t in 0..40 {
+                    store.vuln_views().vuln_summary("private", 5, t).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // Once every write is in, the views count exactly what is stored.
+        let mut want = 0;
+        for n in 0..8 {
+            want +=
+                images.findings(&format!("sha256:{n}")).await.unwrap().iter().filter(|f| f.gone_at.is_none()).count();
+        }
+        let (counts, _) = s.vuln_views().vuln_summary("private", 5, 100).await.unwrap();
+        assert_eq!(counts.total(), want as i64);
+    })
+    .await;
+}
