@@ -109,12 +109,19 @@ pub struct CatalogFilter {
     pub status: Option<String>,
 }
 
-/// Counts of a scan, as matched against a database.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Findings per urgency: of a scan as matched against a database, of a version or of a
+/// view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MatchCounts {
     pub fix_asap: i64,
     pub can_delay: i64,
     pub no_need_now: i64,
+}
+
+impl MatchCounts {
+    pub fn total(&self) -> i64 {
+        self.fix_asap + self.can_delay + self.no_need_now
+    }
 }
 
 /// Counts of what a scan found besides vulnerabilities.

@@ -35,7 +35,7 @@ pub use jobs::{Claim, JobEnd, JobFilter, JobRow, JobStore, NewJob};
 pub use records::*;
 pub use sql::SqlStore;
 pub use vuln_ignores::{IgnoreRow, IgnoreStore};
-pub use vuln_views::{AffectedRow, UrgencyTally, VersionTally, VulnFilter, VulnRow, VulnViews};
+pub use vuln_views::{AffectedRow, VersionTally, VulnFilter, VulnRow, VulnViews};
 
 use async_trait::async_trait;
 

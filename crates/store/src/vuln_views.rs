@@ -16,21 +16,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::images::contains_pattern;
 use crate::sql::{Bind, SqlStore};
 use crate::vuln_ignores::IGNORED;
-use crate::{Backend, PageReq, Result, StoreError};
-
-/// Findings per urgency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UrgencyTally {
-    pub fix_asap: i64,
-    pub can_delay: i64,
-    pub no_need_now: i64,
-}
-
-impl UrgencyTally {
-    pub fn total(&self) -> i64 {
-        self.fix_asap + self.can_delay + self.no_need_now
-    }
-}
+use crate::{Backend, MatchCounts, PageReq, Result, StoreError};
 
 /// An image version with its current findings per urgency.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +25,7 @@ pub struct VersionTally {
     pub image_id: String,
     pub repository: String,
     pub tag: String,
-    pub counts: UrgencyTally,
+    pub counts: MatchCounts,
 }
 
 /// One vulnerability across the versions of a view.
@@ -96,7 +82,7 @@ pub trait VulnViews: Send + Sync {
     /// (every view calls it first).
     async fn refresh(&self, now: i64) -> Result<()>;
     /// The view's findings per urgency and the (at most) `top` versions with the most.
-    async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)>;
+    async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(MatchCounts, Vec<VersionTally>)>;
     /// The view's vulnerabilities, most widespread first, and how many there are.
     async fn vuln_list(&self, filter: &VulnFilter, page: &PageReq, now: i64) -> Result<(Vec<VulnRow>, u64)>;
     /// The package URLs a vulnerability was ever found in (at most 1,000).
@@ -106,7 +92,7 @@ pub trait VulnViews: Send + Sync {
     async fn vuln_affected(&self, kind: &str, vuln_id: &str, now: i64, limit: u32) -> Result<Vec<AffectedRow>>;
     /// The current findings per urgency, not ignored at `now`, of these versions (at most
     /// 1,000); a version without findings is absent.
-    async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, UrgencyTally)>>;
+    async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, MatchCounts)>>;
 }
 
 /// A new mark's key prefix: unique, so that marks are only ever inserted.
@@ -139,13 +125,13 @@ const NET: &str = "t.fix_asap - COALESCE(g.fix_asap, 0) AS fix_asap, t.can_delay
 /// Decisions that lapsed between the last refresh ($1) and now ($2).
 const LAPSED: &str = "SELECT vuln_id FROM vuln_ignores WHERE expires_at > $1 AND expires_at <= $2";
 
-fn tally_from(row: &sqlx::any::AnyRow) -> Result<UrgencyTally> {
+fn tally_from(row: &sqlx::any::AnyRow) -> Result<MatchCounts> {
     let n = |c: &str| -> Result<i64> { Ok(row.try_get::<Option<i64>, _>(c)?.unwrap_or(0)) };
-    Ok(UrgencyTally { fix_asap: n("fix_asap")?, can_delay: n("can_delay")?, no_need_now: n("no_need_now")? })
+    Ok(MatchCounts { fix_asap: n("fix_asap")?, can_delay: n("can_delay")?, no_need_now: n("no_need_now")? })
 }
 
 impl SqlStore {
-    async fn refresh_needed(&self, now: i64) -> Result<Option<i64>> {
+    async fn refresh_needed(&self, now: i64) -> Result<bool> {
         let last: i64 =
             sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&self.pool).await?;
         let needed: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -157,11 +143,9 @@ impl SqlStore {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        Ok((needed == 1).then_some(last))
+        Ok(needed == 1)
     }
-}
 
-impl SqlStore {
     async fn refresh_in(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, now: i64) -> Result<()> {
         let last: i64 =
             sqlx::query_scalar("SELECT refreshed_at FROM vuln_view_state WHERE id = 1").fetch_one(&mut **tx).await?;
@@ -177,17 +161,19 @@ impl SqlStore {
         .bind(&mark)
         .execute(&mut **tx)
         .await?;
+        // Found once, marked for both: the versions' tallies and their vulnerabilities.
         exec(format!(
-            "INSERT INTO digest_view_dirty (mark, digest) SELECT $1 || digest, digest FROM ({VERSIONS_CHANGED}) c \
+            "INSERT INTO digest_vulns_dirty (mark, digest) SELECT $1 || digest, digest FROM ({VERSIONS_CHANGED}) c \
              WHERE digest IS NOT NULL GROUP BY digest"
         ))
         .bind(&mark)
         .execute(&mut **tx)
         .await?;
-        exec(format!(
-            "INSERT INTO digest_vulns_dirty (mark, digest) SELECT $1 || digest, digest FROM ({VERSIONS_CHANGED}) c \
-             WHERE digest IS NOT NULL GROUP BY digest"
-        ))
+        exec(
+            "INSERT INTO digest_view_dirty (mark, digest) SELECT mark, digest FROM digest_vulns_dirty \
+              WHERE substr(mark, 1, length($1)) = $1"
+                .into(),
+        )
         .bind(&mark)
         .execute(&mut **tx)
         .await?;
@@ -307,7 +293,7 @@ impl SqlStore {
 #[async_trait]
 impl VulnViews for SqlStore {
     async fn refresh(&self, now: i64) -> Result<()> {
-        if self.refresh_needed(now).await?.is_none() {
+        if !self.refresh_needed(now).await? {
             return Ok(());
         }
         let _w = self.writing().await;
@@ -334,7 +320,7 @@ impl VulnViews for SqlStore {
         outcome
     }
 
-    async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(UrgencyTally, Vec<VersionTally>)> {
+    async fn vuln_summary(&self, kind: &str, top: u32, now: i64) -> Result<(MatchCounts, Vec<VersionTally>)> {
         self.refresh(now).await?;
         let binds = [Bind::Text(kind.to_owned())];
         let sum = |table: &str| {
@@ -347,7 +333,7 @@ impl VulnViews for SqlStore {
         let all = all.first().map(tally_from).transpose()?.unwrap_or_default();
         let off = self.rows(&sum("version_ignored"), &binds).await?;
         let off = off.first().map(tally_from).transpose()?.unwrap_or_default();
-        let counts = UrgencyTally {
+        let counts = MatchCounts {
             fix_asap: all.fix_asap - off.fix_asap,
             can_delay: all.can_delay - off.can_delay,
             no_need_now: all.no_need_now - off.no_need_now,
@@ -424,7 +410,7 @@ impl VulnViews for SqlStore {
             .collect()
     }
 
-    async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, UrgencyTally)>> {
+    async fn version_counts(&self, version_ids: &[String], now: i64) -> Result<Vec<(String, MatchCounts)>> {
         if version_ids.is_empty() {
             return Ok(Vec::new());
         }

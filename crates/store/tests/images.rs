@@ -236,12 +236,12 @@ async fn vulnerability_views_add_up_the_current_findings_of_each_version() {
 
         let views = s.vuln_views();
         let (counts, top) = views.vuln_summary("private", 5, 0).await.unwrap();
-        assert_eq!(counts, UrgencyTally { fix_asap: 3, can_delay: 3, no_need_now: 1 }, "each version counts");
+        assert_eq!(counts, MatchCounts { fix_asap: 3, can_delay: 3, no_need_now: 1 }, "each version counts");
         let top: Vec<(&str, i64)> = top.iter().map(|t| (t.tag.as_str(), t.counts.total())).collect();
         assert_eq!(top, [("15", 3), ("1.0", 2), ("latest", 2)]);
         let (counts, top) = views.vuln_summary("local", 5, 0).await.unwrap();
         assert_eq!((counts.total(), top.len()), (2, 1));
-        assert_eq!(views.vuln_summary("official", 5, 0).await.unwrap().0, UrgencyTally::default());
+        assert_eq!(views.vuln_summary("official", 5, 0).await.unwrap().0, MatchCounts::default());
 
         let private = VulnFilter { kind: "private".into(), ..Default::default() };
         let (rows, total) = views.vuln_list(&private, &PageReq::default(), 0).await.unwrap();
@@ -266,7 +266,7 @@ async fn vulnerability_views_add_up_the_current_findings_of_each_version() {
         // A new match of sha256:bb drops DSA-4: it stops counting everywhere.
         images.set_match("sha256:bb", &none, &bb[..2], "db-2").await.unwrap();
         let (counts, _) = views.vuln_summary("private", 5, 0).await.unwrap();
-        assert_eq!(counts, UrgencyTally { fix_asap: 2, can_delay: 3, no_need_now: 1 });
+        assert_eq!(counts, MatchCounts { fix_asap: 2, can_delay: 3, no_need_now: 1 });
         assert_eq!(ids(views.vuln_list(&urgent, &PageReq::default(), 0).await.unwrap().0), ["DSA-1"]);
         let (rows, total) = views.vuln_list(&private, &PageReq::default(), 0).await.unwrap();
         assert_eq!(total, 3, "DSA-4 is history only: not listed");

@@ -110,12 +110,10 @@ impl ImageSecurity {
     async fn count_findings(&self, items: &mut [ImageVersion]) -> Result<()> {
         let scanned: Vec<String> = items.iter().filter(|i| i.scanned_at.is_some()).map(|i| i.id.clone()).collect();
         let tallies = self.store.vuln_views().version_counts(&scanned, crate::now_ms()).await?;
-        let u = |x: i64| u64::try_from(x).unwrap_or(0);
         for item in items.iter_mut().filter(|i| i.scanned_at.is_some()) {
             let t = tallies.iter().find(|(id, _)| *id == item.id).map(|(_, t)| *t).unwrap_or_default();
-            item.urgency_counts =
-                UrgencyCounts { fix_asap: u(t.fix_asap), can_delay: u(t.can_delay), no_need_now: u(t.no_need_now) };
-            item.vulnerability_count = u(t.total());
+            item.urgency_counts = super::urgency_counts(&t);
+            item.vulnerability_count = u64::try_from(t.total()).unwrap_or(0);
         }
         Ok(())
     }

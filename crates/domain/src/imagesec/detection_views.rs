@@ -3,16 +3,13 @@
 use api::detections::{BaselineItem, BaselineQuery, BaselineResultItem, MalwareItem, MalwareQuery};
 use store::PageReq;
 
-use super::{ImageKind, ImageSecurity};
+use super::ImageSecurity;
+use super::parse_view as view;
 use crate::{DomainError, Result, rfc3339};
 
 /// What to do about a malicious file (the seed's advice).
 pub const MALWARE_ADVICE: &str = "Remove the file from the image (and from the layer that adds it), rebuild and push \
      the image, then redeploy the containers that run it; find out how the file got into the build.";
-
-fn view(s: &str) -> Result<ImageKind> {
-    ImageKind::parse(s).ok_or_else(|| DomainError::invalid("view", "is 'local', 'private' or 'official'"))
-}
 
 impl ImageSecurity {
     /// A view's malicious files, one item per file and version.

@@ -189,6 +189,17 @@ impl ImageSecurity {
     }
 }
 
+/// The kind of image a view across images covers (`?view=`).
+pub(crate) fn parse_view(s: &str) -> crate::Result<ImageKind> {
+    ImageKind::parse(s).ok_or_else(|| crate::DomainError::invalid("view", "is 'local', 'private' or 'official'"))
+}
+
+/// Findings per urgency as the API shows them.
+pub(crate) fn urgency_counts(c: &store::MatchCounts) -> api::images::UrgencyCounts {
+    let n = |x: i64| u64::try_from(x).unwrap_or(0);
+    api::images::UrgencyCounts { fix_asap: n(c.fix_asap), can_delay: n(c.can_delay), no_need_now: n(c.no_need_now) }
+}
+
 /// The namespace of a repository: its path before the last component.
 pub fn organisation_of(repository: &str) -> String {
     repository.rsplit_once('/').map(|(org, _)| org.to_owned()).unwrap_or_default()

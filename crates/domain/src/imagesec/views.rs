@@ -1,24 +1,15 @@
 //! Vulnerabilities across images (SPEC 3.1–3.3), from the stored findings: per view, the
 //! findings per urgency, the five most affected versions, and the list by vulnerability.
 
-use api::images::UrgencyCounts;
 use api::vulns::{
     AffectedImage, AffectedSoftware, AffectedVersion, CveDetail, TopImage, UrgencyShares, VulnDetail, VulnItem,
     VulnListQuery, VulnSummary,
 };
-use store::{PageReq, UrgencyTally, VulnFilter};
+use store::{PageReq, VulnFilter};
 
-use super::{ImageKind, ImageSecurity};
+use super::parse_view as view;
+use super::{ImageSecurity, urgency_counts as counts};
 use crate::{DomainError, Result, now_ms};
-
-fn view(s: &str) -> Result<ImageKind> {
-    ImageKind::parse(s).ok_or_else(|| DomainError::invalid("view", "is 'local', 'private' or 'official'"))
-}
-
-fn counts(t: &UrgencyTally) -> UrgencyCounts {
-    let n = |x: i64| u64::try_from(x).unwrap_or(0);
-    UrgencyCounts { fix_asap: n(t.fix_asap), can_delay: n(t.can_delay), no_need_now: n(t.no_need_now) }
-}
 
 impl ImageSecurity {
     /// A view's findings per urgency and its five most affected versions.
